@@ -1,0 +1,1 @@
+"""Reading, normalising, validating and storing unit workbooks, and writing flags back."""

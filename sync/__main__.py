@@ -1,0 +1,98 @@
+"""Command line: `python -m sync validate FILE ... [--json]` and `python -m sync run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+from sheets_schema import ConfigError, load_config, load_schema
+
+log = logging.getLogger("sync")
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _print_summary(output, schema) -> None:  # type: ignore[no-untyped-def]
+    tab_titles = {t.key: t.title for t in schema.tabs}
+    units = sorted({r.unit for r in output.results} | {f.unit for f in output.failures})
+    for unit in units:
+        unit_issues = [i for i in output.issues if i.unit == unit]
+        unit_rows = [r for r in output.rows if r.unit == unit]
+        errors = sum(1 for i in unit_issues if i.severity == "error")
+        warnings = len(unit_issues) - errors
+        print(f"Đơn vị {unit}: đọc {len(unit_rows)} dòng, {errors} lỗi, {warnings} cảnh báo.")
+        by_tab = Counter((i.tab, i.severity) for i in unit_issues)
+        for tab_key in [t.key for t in schema.tabs] + [None]:
+            e, w = by_tab.get((tab_key, "error"), 0), by_tab.get((tab_key, "warning"), 0)
+            if e or w:
+                title = tab_titles.get(tab_key, "Toàn bộ tệp") if tab_key else "Toàn bộ tệp"
+                print(f"  Trang «{title}»: {e} lỗi, {w} cảnh báo")
+        for issue in sorted(unit_issues, key=lambda i: (i.severity != "error", i.tab or "", i.row or 0)):
+            label = "Lỗi" if issue.severity == "error" else "Cảnh báo"
+            print(f"  - [{label}] {issue.message}")
+        print()
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sync.api import validate_files
+
+    schema = load_schema()
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args.files]
+    output = validate_files(paths, schema, config)
+    if args.json:
+        json.dump(output.to_json(), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        _print_summary(output, schema)
+    if output.failures:
+        for failure in output.failures:
+            print(f"Không đọc được tệp của đơn vị {failure.unit}: {failure.reason}.", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from sync.runner import run_sync
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 2
+    summary = run_sync(config, load_schema(), units=args.unit or None, write_back=not args.no_write)
+    print(summary.text())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sync", description="Kiểm tra và đồng bộ bảng tính của các đơn vị.")
+    parser.add_argument("--config", help="thư mục cấu hình (mặc định: config/ hoặc biến KETNOI_CONFIG)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="ghi nhật ký chi tiết ra stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+    validate = sub.add_parser("validate", help="kiểm tra một hoặc nhiều tệp .xlsx")
+    validate.add_argument("files", nargs="+", help="tệp .xlsx; tên tệp (không có đuôi) là mã đơn vị")
+    validate.add_argument("--json", action="store_true", help="in kết quả dạng JSON {issues, rows}")
+    validate.set_defaults(func=cmd_validate)
+    run = sub.add_parser("run", help="đồng bộ mọi đơn vị trong cấu hình")
+    run.add_argument("--unit", action="append", help="chỉ đồng bộ đơn vị này (có thể lặp lại)")
+    run.add_argument("--no-write", action="store_true", help="không ghi kết quả kiểm tra vào bảng tính")
+    run.set_defaults(func=cmd_run)
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
