@@ -23,6 +23,8 @@ SOFT HYPHEN, which text cleaning that drops invisible characters deletes.
 
 from __future__ import annotations
 
+import enum
+import functools
 import math
 import re
 import unicodedata
@@ -183,6 +185,15 @@ _TCVN3_LOWER_EVIDENCE: Final = frozenset(
     "abcdefghijklmnopqrstuvwxyz" + "".join(chr(code) for code in range(0xA8, 0xAF))
 )
 
+# Matches wherever _restore_tcvn3_case could change something: an uppercase letter
+# after another letter, or a word that starts with a caseless letter. Title-case text
+# such as ``NguyÔn V¨n An`` does not match and skips the per-word pass.
+_MAY_NEED_RECASE_RE: Final = re.compile(
+    "[A-Za-z\u00a1-\u00ff][A-Z\u00a1-\u00a7]|(?<![A-Za-z\u00a1-\u00ff])["
+    + "".join(sorted(_TCVN3_CASELESS))
+    + "]"
+)
+
 
 def _has_inner_uppercase(word: str) -> bool:
     return any(char in _TCVN3_UPPER_EVIDENCE for char in word[1:])
@@ -248,7 +259,9 @@ def tcvn3_to_unicode(text: str) -> str:
     # because U+00C0..U+00C5 are also ordinary Unicode letters.
     if not _TCVN3_CODE_RE.search(text):
         return unicodedata.normalize("NFC", text)
-    converted = _restore_tcvn3_case(text, text.translate(_TCVN3_DECODE))
+    converted = text.translate(_TCVN3_DECODE)
+    if _MAY_NEED_RECASE_RE.search(text):
+        converted = _restore_tcvn3_case(text, converted)
     return unicodedata.normalize("NFC", converted)
 
 
@@ -412,17 +425,35 @@ def looks_legacy(text: str, encoding: LegacyEncoding) -> bool:
     return _words_look_legacy(text, encoding)
 
 
+class _WordKind(enum.Enum):
+    UNCHANGED = enum.auto()
+    VALID = enum.auto()
+    EVIDENCE = enum.auto()
+    INVALID = enum.auto()
+
+
+# Cached per word: names and places reuse a small set of syllables, so a column of a
+# million distinct names converts each distinct word only once.
+@functools.lru_cache(maxsize=65536)
+def _classify_word(word: str, encoding: LegacyEncoding) -> _WordKind:
+    converted = _WORD_CONVERTERS[encoding](word)
+    if converted == word:
+        return _WordKind.UNCHANGED
+    if not is_vietnamese_syllable(converted):
+        return _WordKind.INVALID
+    # One-character words are symbols as often as letters: "£" is Ê and "×" is ì.
+    if len(word) >= 2 and not is_vietnamese_syllable(word):
+        return _WordKind.EVIDENCE
+    return _WordKind.VALID
+
+
 def _words_look_legacy(text: str, encoding: LegacyEncoding) -> bool:
-    convert_word = _WORD_CONVERTERS[encoding]
     has_evidence = False
     for word in _LEGACY_WORD_RE.findall(text):
-        converted = convert_word(word)
-        if converted == word:
-            continue
-        if not is_vietnamese_syllable(converted):
+        kind = _classify_word(word, encoding)
+        if kind is _WordKind.INVALID:
             return False
-        # One-character words are symbols as often as letters: "£" is Ê and "×" is ì.
-        if len(word) >= 2 and not is_vietnamese_syllable(word):
+        if kind is _WordKind.EVIDENCE:
             has_evidence = True
     return has_evidence
 

@@ -8,7 +8,6 @@ and a number displayed in scientific notation come back as reader markers.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import zipfile
@@ -132,8 +131,12 @@ def read_xlsx(path: Path, unit: str) -> RawWorkbook:
         raise WorkbookUnavailable(unit, "unreadable", "nội dung tệp bị hỏng") from exc
     finally:
         workbook.close()
-    modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc).isoformat()
-    return RawWorkbook(unit=unit, sheets=sheets, source=str(path), modified=modified)
+    return RawWorkbook(unit=unit, sheets=sheets, source=str(path), modified=file_stamp(stat))
+
+
+def file_stamp(stat: os.stat_result) -> str:
+    """Modification stamp of a file: nanosecond mtime and size."""
+    return f"{stat.st_mtime_ns}-{stat.st_size}"
 
 
 def _zip_reason(path: Path) -> str:

@@ -1,0 +1,103 @@
+"""What the sync writes back into a unit's workbook, independent of the backend."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from sheets_schema.schema import Schema
+from sync.messages import status_text
+from sync.model import Issue, TabLayout, UnitResult
+
+ERROR_FILL = "FFC7CE"  # light red
+WARNING_FILL = "FFEB9C"  # light yellow
+VALID_FILL = "C6EFCE"  # light green, on the status cell only
+NOTE_AUTHOR = "ketnoi"
+SUMMARY_HEADERS = ("Trang tính", "Dòng", "Cột", "Mức độ", "Mã lỗi", "Giá trị", "Nội dung", "Đã giải trình")
+
+
+@dataclass
+class CellFlag:
+    row: int
+    column: int  # 1-based
+    severity: str
+    note: str
+
+
+@dataclass
+class TabFlags:
+    layout: TabLayout
+    status_column: int
+    details_column: int
+    statuses: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # row -> (status, details, severity)
+    cells: list[CellFlag] = field(default_factory=list)
+
+
+@dataclass
+class FlagPlan:
+    unit: str
+    tabs: list[TabFlags]
+    summary_rows: list[tuple[object, ...]]
+    summary_title: str
+    status_header: str
+    details_header: str
+
+    def digest(self) -> str:
+        payload = [[t.layout.sheet_title, t.status_column, sorted(t.statuses.items()),
+                    [(c.row, c.column, c.severity, c.note) for c in t.cells]] for t in self.tabs]
+        payload.append([list(map(str, r)) for r in self.summary_rows])
+        return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
+def _short(message: str) -> str:
+    """Drop the `Trang «X», dòng N, ` prefix inside a row's own details cell."""
+    marker = ", cột «"
+    if message.startswith("Trang «") and marker in message:
+        return "Cột «" + message.split(marker, 1)[1]
+    return message
+
+
+def plan_flags(result: UnitResult, schema: Schema) -> FlagPlan:
+    tab_titles = {t.key: t.title for t in schema.tabs}
+    by_row: dict[tuple[str, int], list[Issue]] = {}
+    for issue in result.issues:
+        if issue.tab and issue.row:
+            by_row.setdefault((issue.tab, issue.row), []).append(issue)
+    tabs = []
+    for tab_key, layout in result.layouts.items():
+        status_col = layout.status_column or layout.last_column + 1
+        details_col = layout.details_column or status_col + 1
+        if details_col == status_col:
+            details_col = status_col + 1
+        flags = TabFlags(layout=layout, status_column=status_col, details_column=details_col)
+        for row in layout.data_rows:
+            found = by_row.get((tab_key, row), [])
+            errors = [i for i in found if i.severity == "error"]
+            warnings = [i for i in found if i.severity == "warning"]
+            ordered = errors + warnings
+            details = "\n".join(
+                ("Lỗi: " if i.severity == "error" else "Cảnh báo: ") + _short(i.message)
+                + (" (đã giải trình)" if i.explained else "") for i in ordered)
+            severity = "error" if errors else ("warning" if warnings else "ok")
+            flags.statuses[row] = (status_text(len(errors), len(warnings)), details, severity)
+            for issue in ordered:
+                position = layout.columns.get(issue.column or "")
+                if position:
+                    flags.cells.append(CellFlag(row=row, column=position, severity=issue.severity,
+                                                note=_short(issue.message)))
+        tabs.append(flags)
+    summary = []
+    for issue in sorted(result.issues, key=lambda i: (i.severity != "error", i.tab or "", i.row or 0)):
+        column_header = ""
+        if issue.tab and issue.column:
+            try:
+                column_header = schema.tab(issue.tab).column(issue.column).header
+            except KeyError:
+                column_header = issue.column
+        summary.append((tab_titles.get(issue.tab or "", "Toàn bộ tệp"), issue.row or "", column_header,
+                        "Lỗi" if issue.severity == "error" else "Cảnh báo", issue.code,
+                        "" if issue.value is None else str(issue.value), issue.message,
+                        "Có" if issue.explained else ""))
+    return FlagPlan(unit=result.unit, tabs=tabs, summary_rows=summary, summary_title=schema.summary_tab,
+                    status_header=schema.status_header, details_header=schema.details_header)
