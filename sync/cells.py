@@ -184,11 +184,12 @@ def parse_integer(raw: Any) -> Result:
         return None, Problem("scientific_notation")
     if _INT_PLAIN.match(text):
         return int(text), None
+    # Vietnamese groups thousands with a dot: "1.000" is one thousand, "10.0" is ten.
+    if _THOUSANDS_DOT.match(text) or _THOUSANDS_COMMA.match(text):
+        return int(text.replace(".", "").replace(",", "")), None
     match = _INT_ZERO_DECIMALS.match(text)
     if match:
         return int(match.group(1)), None
-    if _THOUSANDS_DOT.match(text) or _THOUSANDS_COMMA.match(text):
-        return int(text.replace(".", "").replace(",", "")), None
     return None, Problem("invalid_integer", params=(("example", "10"),))
 
 

@@ -88,7 +88,7 @@ _OPEN_RHYMES: Final = (
     "ai ao au ay âu ây eo êu ia iu oa oe oi ôi ơi ua uê ui uơ uy ưa ưi ưu ươ "
     "a e ê i o ô ơ u ư y"
 ).split()
-# Vowel nuclei that take a final consonant; ă, â, iê, uô and ươ need one.
+# Vowel nuclei that take a final consonant. Without one, ă, â, iê, uô and ươ are invalid.
 _CLOSED_NUCLEI: Final = (
     "uyê iê yê oa oă oe oo uâ uê uô ươ uy a ă â e ê i o ô ơ u ư"
 ).split()
@@ -153,7 +153,7 @@ _TCVN3_LOWERCASE_CODES: Final[dict[str, tuple[int, ...]]] = {
     "ư": (0xAD, 0xF8, 0xF5, 0xF6, 0xF7, 0xF9),
     "y": (0x79, 0xFD, 0xFA, 0xFB, 0xFC, 0xFE),
 }
-# VN3 has only these seven uppercase Vietnamese letters; đ is 0xAE.
+# VN3 has only these seven uppercase Vietnamese letters. Lowercase đ is 0xAE.
 _TCVN3_UPPERCASE_CODES: Final[dict[str, int]] = {
     "Ă": 0xA1, "Â": 0xA2, "Ê": 0xA3, "Ô": 0xA4, "Ơ": 0xA5, "Ư": 0xA6, "Đ": 0xA7,
 }
@@ -253,8 +253,8 @@ def tcvn3_to_unicode(text: str) -> str:
     Characters that are not VN3 codes pass through unchanged.
     """
     # NOTE: VN3 has no uppercase toned letters. Documents in .VnTimeH store them under
-    # the lowercase codes, so the case of a one-letter word such as ``ý`` or of a
-    # sentence-initial ``Êp`` (Ấp) is a guess made by _restore_tcvn3_case.
+    # the lowercase codes, so the case of a word that starts with a toned vowel, such
+    # as ``ý`` (ý or Ý) or ``Êp`` (ấp or Ấp), is a guess made by _restore_tcvn3_case.
     # The VN1 uppercase positions (0x80-0x9F, 0xC0-0xC5 and others) are not decoded,
     # because U+00C0..U+00C5 are also ordinary Unicode letters.
     if not _TCVN3_CODE_RE.search(text):
@@ -269,7 +269,8 @@ def unicode_to_tcvn3(text: str) -> str:
     """Encode Unicode Vietnamese as TCVN3 (VN3) text, the inverse of tcvn3_to_unicode.
 
     Uppercase toned letters, which VN3 lacks, get the code of their lowercase letter,
-    as TCVN3 keyboard drivers write them. Other characters pass through unchanged.
+    as documents set in the uppercase font .VnTimeH store them. Other characters pass
+    through unchanged.
     """
     nfc = unicodedata.normalize("NFC", text)
     return "".join(_encode_tcvn3_char(char) for char in nfc)
@@ -287,9 +288,9 @@ def _encode_tcvn3_char(char: str) -> str:
 
 # --- VNI ----------------------------------------------------------------------------
 
-# Mark bytes of VNI-Windows, in tone order. A plain vowel takes _VNI_TONE_MARKS; a, e
-# and o take _VNI_CIRCUMFLEX_MARKS to make â, ê and ô; a takes _VNI_BREVE_MARKS to
-# make ă. ơ and ư are the single bytes ô and ö, followed by a tone mark.
+# Mark bytes of VNI-Windows, in tone order. A plain vowel takes _VNI_TONE_MARKS. The
+# letters a, e and o take _VNI_CIRCUMFLEX_MARKS to make â, ê and ô, and a takes
+# _VNI_BREVE_MARKS to make ă. ơ and ư are the single bytes ô and ö, followed by a tone mark.
 _VNI_TONE_MARKS: Final = ("", "ù", "ø", "û", "õ", "ï")
 _VNI_CIRCUMFLEX_MARKS: Final = ("â", "á", "à", "å", "ã", "ä")
 _VNI_BREVE_MARKS: Final = ("ê", "é", "è", "ú", "ü", "ë")
@@ -462,8 +463,8 @@ def _words_look_legacy(text: str, encoding: LegacyEncoding) -> bool:
 class LegacyDetection:
     """Result of detect_legacy_encoding for one column.
 
-    ``text_cells`` counts cells with characters beyond ASCII that could be
-    Vietnamese (Latin-1 letters or Unicode Vietnamese letters). ``confidence`` is
+    ``text_cells`` counts the cells that contain a Latin-1 character from U+00A1 up
+    or a Unicode Vietnamese letter. ``confidence`` is
     the 95 % Wilson lower bound of the share ``legacy_cells / text_cells``, so a
     column with few cells gets a lower value than a long one with the same share.
     """
@@ -485,9 +486,9 @@ def detect_legacy_encoding(
     min_share: float = 0.5,
     min_legacy_cells: int = 1,
 ) -> LegacyDetection | None:
-    """Detect a column typed in TCVN3 or VNI; return None for a Unicode or ASCII column.
+    """Detect a column typed in TCVN3 or VNI, or return None for a Unicode or ASCII column.
 
-    ``values`` are the column's cell values; values that are not ``str`` (numbers,
+    ``values`` are the column's cell values. Values that are not ``str`` (numbers,
     dates, None) are ignored. The column is reported when at least
     ``min_legacy_cells`` cells look legacy-encoded (see looks_legacy) and they make
     up at least ``min_share`` of the non-ASCII text cells. When both encodings

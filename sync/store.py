@@ -222,10 +222,14 @@ class Store:
                          [(run_id, now, fp) for fp in stale])
 
     def record_write(self, unit: str, status: str) -> None:
+        """Record a write-back outcome; a write that did not happen forgets the stored
+        modification stamp, so the next run reads the workbook again and retries."""
         with self.transaction() as conn:
             conn.execute("INSERT OR IGNORE INTO workbooks(unit) VALUES (?)", (unit,))
             conn.execute("UPDATE workbooks SET last_write_at=?, last_write_status=? WHERE unit=?",
                          (utc_now(), status, unit))
+            if status != "ok":
+                conn.execute("UPDATE workbooks SET modified=NULL WHERE unit=?", (unit,))
 
     def set_written(self, unit: str, modified: str | None, flags_digest: str) -> None:
         """Remember the workbook's modification stamp and flag digest after our own write-back."""

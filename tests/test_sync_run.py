@@ -1,0 +1,153 @@
+"""A full sync on the .xlsx folder backend: store, flags, and staff cells untouched."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+from openpyxl import load_workbook
+
+from sync.flags import ERROR_FILL, NOTE_AUTHOR
+from sync.runner import run_sync
+from sync.store import Store
+from tests.helpers import cell_snapshot, full_workbook, make_workbook
+
+SYNC_HEADERS = ("Kết quả kiểm tra", "Chi tiết lỗi")
+
+
+@pytest.fixture
+def damdoi(config, sample_path):
+    target = config.workbooks_dir / "DAMDOI.xlsx"
+    shutil.copy(sample_path, target)
+    return target
+
+
+def _only(config, *codes):
+    return [u.code for u in config.units if u.code in codes]
+
+
+def test_sync_never_changes_staff_cells(config, schema, damdoi):
+    before = cell_snapshot(damdoi)
+    summary = run_sync(config, schema, units=["DAMDOI"])
+    assert summary.written == ["DAMDOI"]
+    after = cell_snapshot(damdoi, skip_titles=(schema.summary_tab,), skip_headers=SYNC_HEADERS)
+    assert after == before
+
+
+def test_sync_writes_status_fill_note_and_summary(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    wb = load_workbook(damdoi)
+    ws = wb["Học bổng"]
+    headers = [c.value for c in ws[1]]
+    status_col = headers.index("Kết quả kiểm tra") + 1
+    details_col = headers.index("Chi tiết lỗi") + 1
+    assert status_col > headers.index("Ghi chú") + 1
+    assert ws.cell(row=2, column=status_col).value == "Hợp lệ"
+    assert ws.cell(row=7, column=status_col).value == "1 lỗi"
+    assert "dạng khoa học" in ws.cell(row=7, column=details_col).value
+    id_cell = ws.cell(row=7, column=headers.index("Số CCCD/Mã định danh") + 1)
+    assert id_cell.fill.start_color.rgb.endswith(ERROR_FILL)
+    assert id_cell.comment.author == NOTE_AUTHOR
+    assert ws.cell(row=16, column=status_col).value is None  # running-number row was skipped
+    summary = wb[schema.summary_tab]
+    assert summary.max_row >= 30
+    assert any(c.value == "missing_tab" for c in summary["E"])
+
+
+def test_fixed_cell_loses_its_flag(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    wb = load_workbook(damdoi)
+    ws = wb["Học bổng"]
+    ws["E7"] = "096310054321"
+    wb.save(damdoi)
+    run_sync(config, schema, units=["DAMDOI"])
+    ws = load_workbook(damdoi)["Học bổng"]
+    assert ws["E7"].comment is None
+    assert not ws["E7"].fill.start_color.rgb.endswith(ERROR_FILL)
+    with Store(config.store_path) as store:
+        resolved = [i for i in store.issues(unit="DAMDOI", open_only=False)
+                    if i["row"] == 7 and i["tab"] == "scholarships" and i["resolved_run"]]
+        assert resolved and resolved[0]["resolved_run"] == store.latest_run_id()
+
+
+def test_staff_fill_and_comment_survive(config, schema, damdoi):
+    from openpyxl.comments import Comment
+    from openpyxl.styles import PatternFill
+
+    wb = load_workbook(damdoi)
+    ws = wb["Học bổng"]
+    ws["B2"].fill = PatternFill(fill_type="solid", start_color="FF00B0F0", end_color="FF00B0F0")
+    ws["B3"].comment = Comment("Đã xác minh", "Cán bộ")
+    wb.save(damdoi)
+    run_sync(config, schema, units=["DAMDOI"])
+    run_sync(config, schema, units=["DAMDOI"])
+    ws = load_workbook(damdoi)["Học bổng"]
+    assert ws["B2"].fill.start_color.rgb == "FF00B0F0"
+    assert ws["B3"].comment.text == "Đã xác minh"
+
+
+@pytest.mark.parametrize("lock_name", ["~$DAMDOI.xlsx", ".~lock.DAMDOI.xlsx#"])
+def test_lock_file_skips_write_back(config, schema, damdoi, lock_name):
+    (damdoi.parent / lock_name).write_text("locked")
+    before = damdoi.read_bytes()
+    summary = run_sync(config, schema, units=["DAMDOI"])
+    assert "DAMDOI" in summary.write_skipped
+    assert damdoi.read_bytes() == before
+    (damdoi.parent / lock_name).unlink()
+    summary = run_sync(config, schema, units=["DAMDOI"])
+    assert summary.written == ["DAMDOI"]
+
+
+def test_second_run_without_change_reads_nothing(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    summary = run_sync(config, schema, units=["DAMDOI"])
+    assert summary.unchanged == ["DAMDOI"]
+    assert summary.read == [] and summary.written == []
+
+
+def test_broken_workbook_does_not_stop_others(config, schema, damdoi, tmp_path):
+    run_sync(config, schema, units=["DAMDOI"])
+    good = make_workbook(config.workbooks_dir / "CAINUOC.xlsx", full_workbook(schema, {}))
+    assert good.exists()
+    (config.workbooks_dir / "NAMCAN.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    damdoi.write_bytes(b"\xd0\xcf\x11\xe0" + b"\0" * 100)  # looks like a password-protected file
+    summary = run_sync(config, schema)
+    assert "CAINUOC" in summary.read
+    assert {"NAMCAN", "DAMDOI"} <= set(summary.failed)
+    assert "mật khẩu" in summary.failed["DAMDOI"]
+    with Store(config.store_path) as store:
+        assert store.rows(unit="DAMDOI"), "last good data of the failing unit is kept"
+        state = store.workbook_states()["DAMDOI"]
+        assert state.last_error and state.last_good_read_at
+        codes = {i["code"] for i in store.issues(unit="NAMCAN")}
+        assert "workbook_unreadable" in codes
+
+
+def test_run_is_one_transaction(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    with Store(config.store_path) as store:
+        rows_before = len(store.rows())
+        runs_before = store.latest_run_id()
+    conn = sqlite3.connect(config.store_path)
+    conn.execute("CREATE TRIGGER fail_rows BEFORE INSERT ON rows BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    conn.commit()
+    conn.close()
+    wb = load_workbook(damdoi)
+    wb["Học bổng"]["B2"] = "Nguyễn Thị Lan Anh"
+    wb.save(damdoi)
+    with pytest.raises(sqlite3.IntegrityError):
+        run_sync(config, schema, units=["DAMDOI"])
+    with Store(config.store_path) as store:
+        assert len(store.rows()) == rows_before
+        assert store.latest_run_id() == runs_before
+
+
+def test_formula_like_text_is_written_as_text(config, schema):
+    path = make_workbook(config.workbooks_dir / "DAMDOI.xlsx", full_workbook(schema, {
+        "outreach": [{"posted_on": "=1+1", "channel": "Zalo", "format": "Video", "title": "=HYPERLINK(\"x\")"}]}))
+    run_sync(config, schema, units=["DAMDOI"])
+    summary = load_workbook(path)[schema.summary_tab]
+    for row in summary.iter_rows(min_row=3):
+        for cell in row:
+            assert cell.data_type != "f"
