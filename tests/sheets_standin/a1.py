@@ -33,6 +33,8 @@ class A1Range:
     end_col: Optional[int] = None
     # True when the text named only a sheet (or nothing after the `!`).
     whole_sheet: bool = False
+    # True for a lone cell such as `F1` (not `F1:F1`): a write may extend from it.
+    anchor_cell: bool = False
 
 
 def column_letters(index: int) -> str:
@@ -126,17 +128,22 @@ def parse_cells(cells: str, original: str) -> A1Range:
             start_row, end_row = end_row, start_row
         if start_col is not None and end_col is not None and end_col < start_col:
             start_col, end_col = end_col, start_col
+        # A missing start with a bounded end (as in `A:B5`) means the first row or column.
+        if start_row is None and end_row is not None:
+            start_row = 0
+        if start_col is None and end_col is not None:
+            start_col = 0
         return A1Range(
             sheet_title=None,
-            start_row=start_row if start_row is not None else (0 if end_row is not None else None),
+            start_row=start_row,
             end_row=end_row + 1 if end_row is not None else None,
-            start_col=start_col if start_col is not None else (0 if end_col is not None else None),
+            start_col=start_col,
             end_col=end_col + 1 if end_col is not None else None,
         )
     row, col = _parse_cell(cells, original)
     if row is None or col is None:
         raise RangeParseError(original)
-    return A1Range(sheet_title=None, start_row=row, end_row=row + 1, start_col=col, end_col=col + 1)
+    return A1Range(sheet_title=None, start_row=row, end_row=row + 1, start_col=col, end_col=col + 1, anchor_cell=True)
 
 
 def parse_range(text: str, sheet_titles: list[str]) -> A1Range:

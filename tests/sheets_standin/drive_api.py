@@ -58,7 +58,7 @@ def _file_mask(params: dict[str, list[str]]) -> Any:
 
 def _lookup(state: StandinState, file_id: str) -> Spreadsheet:
     spreadsheet = state.spreadsheets.get(file_id)
-    # Drive answers 404 for files the caller may not see, not 403.
+    # Drive responds 404 for files the caller may not see, not 403.
     if spreadsheet is None or spreadsheet.forbidden:
         raise drive_file_not_found(file_id)
     return spreadsheet
@@ -161,10 +161,9 @@ def permissions_create(state: StandinState, file_id: str, params: dict[str, list
     spreadsheet.permissions.append(permission)
     state.bump(spreadsheet)
     fields = _first(params, "fields")
-    shown = {key: permission[key] for key in ("kind", "id", "type", "role")}
     if fields:
         return apply_field_mask(permission, parse_field_mask(fields))
-    return shown
+    return {key: permission[key] for key in ("kind", "id", "type", "role")}
 
 
 def permissions_list(state: StandinState, file_id: str, params: dict[str, list[str]]) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """Error bodies in the shapes Google's APIs return.
 
-The 400 and 404 Sheets bodies match the recorded responses exactly. The 401, 403,
-429, 500 and 503 Sheets bodies and the Drive bodies follow Google's documented error
-model (google.rpc.Status for Sheets v4, the `errors` list for Drive v3); the
-recordings contain no such responses to compare them with.
+The 400 and 404 Sheets bodies match the recorded responses exactly. The recordings
+contain no 401, 403, 429, 500 or 503 responses and no Drive errors, so those bodies
+follow Google's documented error model: google.rpc.Status for Sheets v4 and the
+`errors` list for Drive v3.
 """
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ class RequestError(Exception):
     """A request-level failure; the dispatcher reports it as `Invalid requests[i].kind: ...`."""
 
 
-# Every request kind of the Sheets API v4 `Request` message. Kinds in this set that the
-# stand-in does not implement fail with a message that says so; any other name fails
-# like Google's JSON parser does for an unknown field.
+# Every request kind of the Sheets API v4 `Request` message. A kind in this set that the
+# stand-in does not implement fails with a message naming the stand-in. Any other name
+# fails like Google's JSON parser does for an unknown field.
 GOOGLE_REQUEST_KINDS = {
     "addBanding", "addChart", "addConditionalFormatRule", "addDataSource", "addDimensionGroup",
     "addFilterView", "addNamedRange", "addProtectedRange", "addSheet", "addSlicer", "addTable",
@@ -65,7 +65,7 @@ def _grid_bounds(spreadsheet: Spreadsheet, grid_range: dict[str, Any]) -> tuple[
 
 
 def _stored_range(grid_range: dict[str, Any]) -> dict[str, Any]:
-    """Return a GridRange as Google echoes it: given keys kept, sheetId 0 dropped."""
+    """Return a GridRange as Google echoes it: requested keys kept, sheetId 0 dropped."""
     stored = {key: value for key, value in grid_range.items() if value is not None}
     if not stored.get("sheetId"):
         stored.pop("sheetId", None)
@@ -125,13 +125,13 @@ def _apply_cell_field(cell: Any, path: list[str], data: dict[str, Any]) -> None:
         rule = data.get("dataValidation")
         cell.validation = _clean_rule(rule) if rule else None
     elif head == "userEnteredFormat":
-        given = data.get("userEnteredFormat") or {}
+        requested = data.get("userEnteredFormat") or {}
         if len(path) == 1:
-            cell.user_format = normalise_format(given) if given else None
+            cell.user_format = normalise_format(requested) if requested else None
             return
         current = copy.deepcopy(cell.user_format or {})
         sub_path = path[1:]
-        _set_path(current, sub_path, _get_path(given, sub_path))
+        _set_path(current, sub_path, _get_path(requested, sub_path))
         for color_path, twin in _COLOR_TWINS.items():
             if tuple(sub_path[: len(color_path)]) == color_path:
                 _set_path(current, list(twin), None)
@@ -368,14 +368,21 @@ def shift_dimension_metadata(spreadsheet: Spreadsheet, sheet: Sheet, dimension: 
             low = low + end_or_count if low >= start else low
             high = high + end_or_count if high > start else high
         else:
-            removed = end_or_count - start
-            low = low if low <= start else (low - removed if low >= end_or_count else start)
-            high = high if high <= start else (high - removed if high >= end_or_count else start)
+            low = _position_after_delete(low, start, end_or_count)
+            high = _position_after_delete(high, start, end_or_count)
             if low >= high:
                 continue
         dimension_range["startIndex"], dimension_range["endIndex"] = low, high
         kept.append(item)
     spreadsheet.developer_metadata = kept
+
+
+def _position_after_delete(position: int, start: int, end: int) -> int:
+    if position <= start:
+        return position
+    if position >= end:
+        return position - (end - start)
+    return start
 
 
 def insert_dimension_block(spreadsheet: Spreadsheet, sheet: Sheet, dimension: str, start: int, count: int) -> None:
@@ -513,28 +520,28 @@ def unmerge_cells(state: StandinState, spreadsheet: Spreadsheet, request: dict[s
     return {}
 
 
-def _protected_range_json(state: StandinState, spreadsheet: Spreadsheet, given: dict[str, Any], range_id: int) -> dict[str, Any]:
-    _grid_bounds(spreadsheet, given.get("range") or {})
-    stored: dict[str, Any] = {"protectedRangeId": range_id, "range": _stored_range(given.get("range") or {})}
-    if given.get("description"):
-        stored["description"] = given["description"]
-    if given.get("warningOnly"):
+def _protected_range_json(state: StandinState, spreadsheet: Spreadsheet, requested: dict[str, Any], range_id: int) -> dict[str, Any]:
+    _grid_bounds(spreadsheet, requested.get("range") or {})
+    stored: dict[str, Any] = {"protectedRangeId": range_id, "range": _stored_range(requested.get("range") or {})}
+    if requested.get("description"):
+        stored["description"] = requested["description"]
+    if requested.get("warningOnly"):
         stored["warningOnly"] = True
     stored["requestingUserCanEdit"] = True
     return stored
 
 
 def add_protected_range(state: StandinState, spreadsheet: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
-    given = request.get("protectedRange") or {}
-    if "range" not in given:
+    requested = request.get("protectedRange") or {}
+    if "range" not in requested:
         raise RequestError("A protected range needs a range.")
-    if given.get("warningOnly") and (given.get("editors") or {}).get("users"):
+    if requested.get("warningOnly") and (requested.get("editors") or {}).get("users"):
         raise RequestError("Cannot set editors on a warning-only protected range.")
-    stored = _protected_range_json(state, spreadsheet, given, state.new_int_id())
-    reply = dict(stored, editors=copy.deepcopy(given.get("editors") or {}))
-    users = [state.owner_email] + [user for user in (given.get("editors") or {}).get("users", []) if user != state.owner_email]
+    stored = _protected_range_json(state, spreadsheet, requested, state.new_int_id())
+    reply = dict(stored, editors=copy.deepcopy(requested.get("editors") or {}))
+    users = [state.owner_email] + [user for user in (requested.get("editors") or {}).get("users", []) if user != state.owner_email]
     stored["editors"] = {"users": users}
-    sheet = _sheet_by_id(spreadsheet, (given.get("range") or {}).get("sheetId"))
+    sheet = _sheet_by_id(spreadsheet, (requested.get("range") or {}).get("sheetId"))
     sheet.protected_ranges.append(stored)
     return {"addProtectedRange": {"protectedRange": reply}}
 
@@ -554,25 +561,25 @@ def delete_protected_range(state: StandinState, spreadsheet: Spreadsheet, reques
 
 
 def update_protected_range(state: StandinState, spreadsheet: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
-    given = request.get("protectedRange") or {}
-    sheet, protected = _find_protected_range(spreadsheet, given.get("protectedRangeId"))
+    requested = request.get("protectedRange") or {}
+    sheet, protected = _find_protected_range(spreadsheet, requested.get("protectedRangeId"))
     for path in _paths(request.get("fields")):
         head = path[0]
         if head == "range":
-            _grid_bounds(spreadsheet, given.get("range") or {})
-            protected["range"] = _stored_range(given.get("range") or {})
+            _grid_bounds(spreadsheet, requested.get("range") or {})
+            protected["range"] = _stored_range(requested.get("range") or {})
         elif head == "description":
-            if given.get("description"):
-                protected["description"] = given["description"]
+            if requested.get("description"):
+                protected["description"] = requested["description"]
             else:
                 protected.pop("description", None)
         elif head == "warningOnly":
-            if given.get("warningOnly"):
+            if requested.get("warningOnly"):
                 protected["warningOnly"] = True
             else:
                 protected.pop("warningOnly", None)
         elif head == "editors":
-            users = (given.get("editors") or {}).get("users", [])
+            users = (requested.get("editors") or {}).get("users", [])
             protected["editors"] = {"users": [state.owner_email] + [user for user in users if user != state.owner_email]}
         else:
             raise RequestError(f"Unsupported protected range field: {head}")
@@ -598,19 +605,19 @@ def _normalise_location(spreadsheet: Spreadsheet, location: dict[str, Any]) -> d
 
 
 def create_developer_metadata(state: StandinState, spreadsheet: Spreadsheet, request: dict[str, Any]) -> dict[str, Any]:
-    given = request.get("developerMetadata") or {}
-    if not given.get("metadataKey"):
+    requested = request.get("developerMetadata") or {}
+    if not requested.get("metadataKey"):
         raise RequestError("metadataKey is required.")
-    if given.get("visibility") not in ("DOCUMENT", "PROJECT"):
+    if requested.get("visibility") not in ("DOCUMENT", "PROJECT"):
         raise RequestError("visibility must be DOCUMENT or PROJECT.")
     stored: dict[str, Any] = {
-        "metadataId": given.get("metadataId") or state.new_int_id(),
-        "metadataKey": given["metadataKey"],
+        "metadataId": requested.get("metadataId") or state.new_int_id(),
+        "metadataKey": requested["metadataKey"],
     }
-    if given.get("metadataValue") is not None:
-        stored["metadataValue"] = given["metadataValue"]
-    stored["location"] = _normalise_location(spreadsheet, given.get("location") or {})
-    stored["visibility"] = given["visibility"]
+    if requested.get("metadataValue") is not None:
+        stored["metadataValue"] = requested["metadataValue"]
+    stored["location"] = _normalise_location(spreadsheet, requested.get("location") or {})
+    stored["visibility"] = requested["visibility"]
     spreadsheet.developer_metadata.append(stored)
     return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(stored)}}
 

@@ -7,6 +7,7 @@ from typing import Any, Optional
 from .a1 import column_letters
 from .errors import bad_request, invalid_json_value
 from .model import Spreadsheet
+from .sheets_batch import insert_dimension_block
 from .state import Bounds, StandinState
 
 VALUE_RENDER_OPTIONS = ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA")
@@ -142,6 +143,7 @@ def write_range(
                 f"Requested writing within range [{range_text}], but tried writing to column "
                 f"[{column_letters(bounds.start_col + width - 1)}]"
             )
+
     touched_rows: set[tuple[int, int]] = set()
     touched_cols: set[tuple[int, int]] = set()
     cells = 0
@@ -153,6 +155,7 @@ def write_range(
                 cells += 1
                 touched_rows.add((sheet.sheet_id, row_index))
                 touched_cols.add((sheet.sheet_id, col_index))
+
     response: dict[str, Any] = {"spreadsheetId": spreadsheet.spreadsheet_id}
     if height and width:
         response["updatedRange"] = sheet.a1(bounds.start_row, bounds.start_row + height, bounds.start_col, bounds.start_col + width)
@@ -193,6 +196,7 @@ def values_batch_update(state: StandinState, spreadsheet: Spreadsheet, body: dic
     data = body.get("data") or []
     if not isinstance(data, list):
         raise invalid_json_value("data", data, _LIST_VALUE)
+
     responses = []
     all_rows: set[tuple[int, int]] = set()
     all_cols: set[tuple[int, int]] = set()
@@ -210,6 +214,7 @@ def values_batch_update(state: StandinState, spreadsheet: Spreadsheet, body: dic
         all_cols |= touched_cols
         total_cells += response.get("updatedCells", 0)
         sheets |= {sheet_id for sheet_id, _ in touched_rows}
+
     result: dict[str, Any] = {"spreadsheetId": spreadsheet.spreadsheet_id}
     if total_cells:
         result.update(
@@ -228,18 +233,22 @@ def values_batch_update(state: StandinState, spreadsheet: Spreadsheet, body: dic
 def values_append(
     state: StandinState, spreadsheet: Spreadsheet, range_text: str, params: dict[str, list[str]], body: dict[str, Any]
 ) -> dict[str, Any]:
-    """Append rows after the last row with values in the range's columns.
+    """Append rows after the table that the range starts, like Google's values.append.
 
-    NOTE: Google looks for a contiguous "table"; the stand-in uses the last row that
-    has a value in the range's columns, which differs only when a table has gaps.
+    The table is the block of consecutive rows with values in the range's columns. For
+    a lone anchor cell such as `A2`, those are all columns from it to the right. The
+    block starts at the range's first row, or, when the range spans several rows, at
+    the first row with values. With no table, the rows go to the range's first row.
+    NOTE: an approximation of Google's table detection, which is not documented in detail.
     """
     input_option = _input_option(_first(params, "valueInputOption"))
     insert_option = _first(params, "insertDataOption", "OVERWRITE")
     rows = _checked_rows(body.get("values"), "data.values", body.get("majorDimension"))
     bounds = state.resolve_range(spreadsheet, range_text)
     sheet = bounds.sheet
-    table_end = sheet.last_value_row(bounds.start_col, bounds.end_col)
-    target_row = max(table_end, bounds.start_row)
+    end_col = sheet.column_count if bounds.single_cell else bounds.end_col
+    table_start, table_end = _find_table(sheet, bounds, end_col)
+    target_row = table_end if table_end is not None else bounds.start_row
     height = len(rows)
     width = max((len(row) for row in rows), default=0)
     if bounds.start_col + width > sheet.column_count:
@@ -247,12 +256,11 @@ def values_append(
             f"Range ({range_text}) exceeds grid limits. Max rows: {sheet.row_count}, max columns: {sheet.column_count}"
         )
     if insert_option == "INSERT_ROWS":
-        sheet.insert_dimension("ROWS", target_row, height)
+        insert_dimension_block(spreadsheet, sheet, "ROWS", target_row, height)
     elif target_row + height > sheet.row_count:
         sheet.row_count = target_row + height
     result: dict[str, Any] = {"spreadsheetId": spreadsheet.spreadsheet_id}
-    if table_end > bounds.start_row:
-        table_start = bounds.start_row
+    if table_start is not None and table_end is not None:
         table_width_end = max(bounds.start_col + 1, _last_value_col(sheet, table_start, table_end, bounds.start_col))
         result["tableRange"] = sheet.a1(table_start, table_end, bounds.start_col, table_width_end)
     if not height:
@@ -264,6 +272,26 @@ def values_append(
     _add_response_values(state, spreadsheet, update, flat_params, flat_params.get("includeValuesInResponse"))
     result["updates"] = update
     return result
+
+
+def _row_has_values(sheet: Any, row: int, start_col: int, end_col: int) -> bool:
+    cells = sheet.rows[row][start_col:end_col] if row < len(sheet.rows) else []
+    return any(cell is not None and cell.has_value() for cell in cells)
+
+
+def _find_table(sheet: Any, bounds: Bounds, end_col: int) -> tuple[Optional[int], Optional[int]]:
+    start = bounds.start_row
+    if not _row_has_values(sheet, start, bounds.start_col, end_col):
+        if bounds.single_cell:
+            return None, None
+        last = min(bounds.end_row, len(sheet.rows))
+        start = next((row for row in range(start, last) if _row_has_values(sheet, row, bounds.start_col, end_col)), -1)
+        if start < 0:
+            return None, None
+    end = start
+    while end < min(bounds.end_row, len(sheet.rows)) and _row_has_values(sheet, end, bounds.start_col, end_col):
+        end += 1
+    return start, end
 
 
 def _last_value_col(sheet: Any, start_row: int, end_row: int, start_col: int) -> int:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .a1 import RangeParseError, parse_range
-from .errors import ApiError, bad_request, sheets_error
+from .errors import bad_request, sheets_error
 from .model import Cell, Sheet, Spreadsheet
 from .values import evaluate_formula, json_number, parse_user_entered, UnsupportedFormula
 
@@ -25,7 +25,7 @@ class Bounds:
     end_row: int
     start_col: int
     end_col: int
-    # True when the request named a single cell, which anchors larger writes.
+    # True when the request named a lone cell (`F1`), which anchors larger writes.
     single_cell: bool = False
 
     def a1(self) -> str:
@@ -110,7 +110,7 @@ class StandinState:
     # --- ranges ----------------------------------------------------------------
 
     def resolve_range(self, spreadsheet: Spreadsheet, text: str) -> Bounds:
-        """Resolve A1 notation to bounds clipped to the grid; 400 like Google when invalid."""
+        """Resolve A1 notation to bounds clipped to the grid, raising Google's 400 when invalid."""
         try:
             parsed = parse_range(text, spreadsheet.sheet_titles())
         except RangeParseError:
@@ -132,8 +132,7 @@ class StandinState:
             raise bad_request(
                 f"Range ({text}) exceeds grid limits. Max rows: {sheet.row_count}, max columns: {sheet.column_count}"
             )
-        single = parsed.end_row == (parsed.start_row or 0) + 1 and parsed.end_col == (parsed.start_col or 0) + 1
-        return Bounds(sheet, start_row, end_row, start_col, end_col, single_cell=single and parsed.start_row is not None)
+        return Bounds(sheet, start_row, end_row, start_col, end_col, single_cell=parsed.anchor_cell)
 
     # --- cell writes -----------------------------------------------------------
 
@@ -142,6 +141,7 @@ class StandinState:
 
         None (JSON null) leaves the cell unchanged and "" clears it, as Google documents.
         RAW keeps strings as text, so "=1+1" stays a string.
+        NOTE: data validation rules are stored but never enforced on writes.
         """
         if value is None:
             return False
@@ -191,7 +191,3 @@ def set_formula(cell: Cell, formula: str) -> None:
             "formatted": "#ERROR!",
         }
 
-
-def require(condition: bool, error: ApiError) -> None:
-    if not condition:
-        raise error
