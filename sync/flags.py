@@ -1,4 +1,4 @@
-"""What the sync writes back into a unit's workbook, independent of the backend."""
+"""Flag plan: the status cells, highlights, notes and summary rows for one workbook, for any backend."""
 
 from __future__ import annotations
 

@@ -87,7 +87,7 @@ def utc_now() -> str:
 
 @dataclass
 class UnitSnapshot:
-    """What one run learned about one unit, to be recorded atomically."""
+    """Outcome of one run for one unit, recorded with the rest of the run in one transaction."""
 
     unit: str
     backend: str
