@@ -106,7 +106,16 @@ class Schema:
         return tuple(tab.key for tab in self.tabs)
 
 
+_COLUMN_FIELDS = frozenset({"key", "header", "type", "required", "help", "choices", "aliases", "choices_from",
+                            "header_aliases", "min", "min_exclusive", "max", "warn_below", "warn_above",
+                            "in_period", "personal"})
+
+
 def _column(raw: dict[str, Any], common: bool = False) -> Column:
+    unknown = set(raw) - _COLUMN_FIELDS
+    if unknown:
+        # Usually an unquoted comma inside a YAML flow mapping split a value into junk keys.
+        raise SchemaError(f"column {raw.get('key')}: unknown fields {sorted(unknown)}")
     col_type = raw["type"]
     if col_type not in CELL_TYPES:
         raise SchemaError(f"column {raw['key']}: unknown type {col_type}")

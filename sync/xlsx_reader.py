@@ -64,7 +64,7 @@ def _format_scientific(value: float) -> str:
 def _read_sheet(workbook: Any, worksheet: Any, sci_styles: frozenset[int]) -> RawSheet:
     rows: list[list[Any]] = []
     with workbook._archive.open(worksheet._worksheet_path) as src:
-        parser = _Parser(src, workbook.shared_strings, data_only=True, epoch=workbook.epoch,
+        parser = _Parser(src, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
                          date_formats=workbook._date_formats,
                          timedelta_formats=workbook._timedelta_formats)
         last_data_row = 0
