@@ -44,9 +44,10 @@ def cmd_loop(jobs: Jobs) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    scheduler = build_scheduler(jobs.config, jobs.clock, jobs.actions())
-    for job in scheduler.jobs:
-        log.info("job %s: next run %s", job.name, job.next_run.isoformat() if job.next_run else "none")
+    scheduler = build_scheduler(jobs.config, jobs.actions())
+    for name in scheduler.runners:
+        next_run = scheduler.next_run_of(name)
+        log.info("job %s: next run %s", name, next_run.isoformat() if next_run else "none")
     log.info("scheduler started (time zone %s)", jobs.config.timezone)
     scheduler.run_forever(stop)
     log.info("scheduler stopped")
