@@ -1,0 +1,1 @@
+"""The leaders' Streamlit dashboard: metric functions, access control, report and pages."""
