@@ -25,6 +25,7 @@ PAGES = (
     ("overview.py", "Tổng quan", "tong-quan", ":material/dashboard:"),
     ("school.py", "Kết nối đến trường", "den-truong", ":material/school:"),
     ("jobs.py", "Kết nối việc làm", "viec-lam", ":material/work:"),
+    ("matching.py", "Gợi ý kết nối việc làm", "goi-y-viec-lam", ":material/handshake:"),
     ("housing.py", "Kết nối an cư", "an-cu", ":material/home:"),
     ("outreach.py", "Tuyên truyền và nguồn lực", "tuyen-truyen-nguon-luc", ":material/campaign:"),
     ("quality.py", "Chất lượng dữ liệu", "chat-luong-du-lieu", ":material/rule:"),

@@ -7,6 +7,7 @@ picklable object, so Streamlit can cache it keyed on the latest sync run id.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,56 @@ def frames_from_rows(records: list[Any]) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def _tab_query(tab_key: str) -> tuple[str, list[str]]:
+    """Build the SELECT that reads one tab's rows with SQLite's JSON functions.
+
+    ``json_extract`` returns JSON true and false as 1 and 0, so each yes/no column also
+    selects ``json_type`` (as ``<key>__type``) to restore Python booleans afterwards.
+    """
+    tab = load_schema().tab(tab_key)
+    selected = ["unit", "row", "has_error", "has_warning"]
+    names = list(ROW_COLUMNS)
+    for column in tab.columns:
+        path = "'$.\"" + column.key.replace('"', '""') + "\"'"
+        selected.append(f"json_extract(values_json, {path})")
+        names.append(column.key)
+        if column.type == "yes_no":
+            selected.append(f"json_type(values_json, {path})")
+            names.append(f"{column.key}__type")
+    sql = f"SELECT {', '.join(selected)} FROM rows WHERE tab=? ORDER BY unit, row"
+    return sql, names
+
+
+def _frames_from_connection(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
+    """Read every tab into a typed DataFrame, one query per tab, parsing the JSON inside SQLite.
+
+    This gives the same frames as ``frames_from_rows(store.rows())`` for rows whose values
+    hold the schema's keys, without building a dict and a RowRecord per row. Keys in
+    ``values_json`` that the schema does not name are not loaded.
+    """
+    frames = {}
+    cursor = connection.cursor()
+    cursor.row_factory = None  # plain tuples, whatever the connection's row factory
+    for tab in load_schema().tabs:
+        sql, names = _tab_query(tab.key)
+        records = cursor.execute(sql, (tab.key,)).fetchall()
+        if not records:
+            frames[tab.key] = empty_tab_frame(tab.key)
+            continue
+        # Column lists build faster than DataFrame.from_records on row tuples, with the same dtypes.
+        frame = pd.DataFrame({name: list(values) for name, values in zip(names, zip(*records))})
+        for column in tab.columns:
+            if column.type != "yes_no":
+                continue
+            kinds = frame.pop(f"{column.key}__type")
+            values = frame[column.key].astype(object)
+            values[kinds == "true"] = True
+            values[kinds == "false"] = False
+            frame[column.key] = values.where(values.notna(), None)
+        frames[tab.key] = _typed_frame(tab.key, frame)
+    return frames
+
+
 def _issues_frame(issues: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(issues, columns=list(ISSUE_COLUMNS))
     for key in ("first_seen_at", "resolved_at"):
@@ -118,10 +169,17 @@ def _workbooks_frame(store: Store) -> pd.DataFrame:
 
 def snapshot_from_store(store: Store) -> Snapshot:
     """Read the whole store into a Snapshot (rows, every issue open or resolved, workbooks)."""
-    tabs = frames_from_rows(store.rows())
+    tabs = _frames_from_connection(store.connection)
+    # Store.issues would decode every issue's value_json, which the dashboard never shows.
+    cursor = store.connection.cursor()
+    cursor.row_factory = None
+    cursor.execute(
+        "SELECT id, unit, tab, row, col AS column, severity, code, message, explained, first_seen_run, "
+        "first_seen_at, last_seen_run, resolved_run, resolved_at FROM issues ORDER BY unit, severity, tab, row")
+    issues = [dict(zip(ISSUE_COLUMNS, record)) for record in cursor.fetchall()]
     return Snapshot(
         run_id=store.latest_run_id(), run=store.latest_run(), tabs=tabs,
-        issues=_issues_frame(store.issues(open_only=False)), workbooks=_workbooks_frame(store),
+        issues=_issues_frame(issues), workbooks=_workbooks_frame(store),
         errors_excluded={key: int(frame["has_error"].sum()) for key, frame in tabs.items()})
 
 

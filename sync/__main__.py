@@ -76,6 +76,51 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_provision_google(args: argparse.Namespace) -> int:
+    from sheets_schema.provision_google import provision_google
+    from sync.backends.google import GoogleSheetsBackend
+    from sync.errors import KetnoiError
+
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        return 2
+    schema = load_schema()
+    try:
+        backend = GoogleSheetsBackend.from_config(config)
+    except KetnoiError as exc:
+        log.error("cannot authorise the Google service account: %s", exc)
+        print("Không xác thực được tài khoản dịch vụ Google; đề nghị kiểm tra tệp khóa (xem mục Google Sheets "
+              "trong README).", file=sys.stderr)
+        return 2
+    status = 0
+    for code in args.unit:
+        if not config.has_unit(code):
+            print(f"Không có đơn vị {code} trong tệp cấu hình units.csv.", file=sys.stderr)
+            status = 2
+            continue
+        unit = config.unit(code)
+        try:
+            report = provision_google(backend, unit, schema, config)
+        except KetnoiError as exc:
+            print(f"Đơn vị {code}: không tạo hoặc cập nhật được bảng tính ({getattr(exc, 'reason', exc)}).",
+                  file=sys.stderr)
+            status = 1
+            continue
+        action = "Đã tạo" if report.created else "Đã cập nhật"
+        print(f"{action} bảng tính của đơn vị {code}: {report.spreadsheet_id}")
+        if report.created:
+            print(f"  Ghi mã này vào cột location và «google» vào cột backend của đơn vị {code} trong units.csv.")
+        for title in report.added_tabs:
+            print(f"  Thêm trang tính «{title}».")
+        for column in report.added_columns:
+            print(f"  Thêm cột {column}.")
+        for email in report.shared_with:
+            print(f"  Chia sẻ quyền chỉnh sửa cho {email}.")
+    return status
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sync", description="Kiểm tra và đồng bộ bảng tính của các đơn vị.")
     parser.add_argument("--config", help="thư mục cấu hình (mặc định: config/ hoặc biến KETNOI_CONFIG)")
@@ -89,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--unit", action="append", help="chỉ đồng bộ đơn vị này (có thể lặp lại)")
     run.add_argument("--no-write", action="store_true", help="không ghi kết quả kiểm tra vào bảng tính")
     run.set_defaults(func=cmd_run)
+    provision = sub.add_parser("provision-google", help="tạo mới hoặc cập nhật bảng tính Google của đơn vị")
+    provision.add_argument("unit", nargs="+", help="mã đơn vị; đơn vị chưa có mã bảng tính thì tạo bảng tính mới")
+    provision.set_defaults(func=cmd_provision_google)
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     return int(args.func(args))

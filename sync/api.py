@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sheets_schema.config import Config
 from sheets_schema.schema import Schema
@@ -30,7 +31,10 @@ class ValidationOutput:
 def validate_workbooks(workbooks: list[RawWorkbook], schema: Schema, config: Config | None,
                        extra_rows: list[RowRecord] | None = None) -> list[UnitResult]:
     """Validate already-read workbooks together, so the province rules see every unit."""
-    results = [UnitValidator(schema, config, wb.unit).validate(wb) for wb in workbooks]
+    # Normalised cells are shared between the units' validators (all but communes, which
+    # each unit matches against its own list), so a value seen in one unit is not parsed again.
+    shared: dict[Any, Any] = {}
+    results = [UnitValidator(schema, config, wb.unit, shared_outcomes=shared).validate(wb) for wb in workbooks]
     return validate_units(results, schema, config, extra_rows)
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from sync.text import clean_text, exact_key, loose_key
+from sync.text import INVISIBLE_CHARS, clean_text, exact_key, loose_key
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 MAX_SERIAL = 2958465  # 9999-12-31
@@ -98,6 +98,11 @@ def is_blank(raw: Any) -> bool:
     if raw is None:
         return True
     if isinstance(raw, str):
+        if raw.isascii():
+            return not raw or raw.isspace()  # what clean_text leaves empty
+        first = raw[0]
+        if not first.isspace() and first not in INVISIBLE_CHARS:
+            return False  # normalising to NFC never turns a visible character into nothing
         return clean_text(raw) == ""
     return False
 
@@ -110,7 +115,7 @@ def special_problem(raw: Any) -> Problem | None:
         return Problem("formula_no_value")
     if isinstance(raw, Scientific):
         return Problem("scientific_notation")
-    if isinstance(raw, str):
+    if isinstance(raw, str) and "#" in raw:  # every formula error starts with "#"
         text = raw.strip()
         if text.upper() in FORMULA_ERRORS:
             return Problem("formula_error")
@@ -139,9 +144,23 @@ def parse_person_name(raw: Any) -> Result:
     if not isinstance(raw, str):
         return None, Problem("invalid_person_name")
     text = clean_text(raw).strip(" .,;")
-    if not _NAME_CHARS.match(text) or len(text.split(" ")) < 2:
+    words = text.split(" ")
+    if not _NAME_CHARS.match(text) or len(words) < 2:
         return None, Problem("invalid_person_name")
-    return " ".join(_capitalise(w) for w in text.split(" ")), None
+    return " ".join([_capitalised(w) for w in words]), None
+
+
+# Words of names recur (family, middle and given names), so each is capitalised once.
+_CAPITALISED: dict[str, str] = {}
+
+
+def _capitalised(word: str) -> str:
+    done = _CAPITALISED.get(word)
+    if done is None:
+        done = _capitalise(word)
+        if len(_CAPITALISED) < 100000:
+            _CAPITALISED[word] = done
+    return done
 
 
 def _capitalise(word: str) -> str:
@@ -387,6 +406,9 @@ def _group_phone(number: str) -> str:
 
 
 def parse_phone(raw: Any) -> Result:
+    if type(raw) is str and len(raw) == 10 and raw.isascii() and raw.isdigit() and raw[0] == "0" \
+            and raw[1] in "35789":
+        return raw, None  # already canonical: ten digits of a mobile number
     if isinstance(raw, bool):
         return None, Problem("invalid_phone")
     if isinstance(raw, float):

@@ -56,6 +56,29 @@ def apply_row_rules(validator: "UnitValidator", tab: Tab, record: RowRecord, exi
     return found
 
 
+def check_row_rules(validator: "UnitValidator", tab: Tab, records: list[RowRecord],
+                    cell_issues: dict[int, list[Issue]]) -> list[Issue]:
+    """Apply the tab's row rules to every record, rule by rule.
+
+    ``cell_issues`` holds the cell issues by sheet row; a rule skips a column that
+    already has an error there. The result lists the issues rule by rule, each rule's
+    in row order, which is the order of ``apply_row_rules`` for each row.
+    """
+    checks = [(handler, rule) for rule in tab.rules if (handler := _ROW_RULES.get(rule.kind)) is not None]
+    if not checks:
+        return []
+    no_errors: frozenset[str | None] = frozenset()
+    flagged_by_row = {row: {i.column for i in found if i.severity == "error"} for row, found in cell_issues.items()}
+    unit = validator.unit
+    found_issues: list[Issue] = []
+    for handler, rule in checks:
+        for record in records:
+            params = handler(validator, tab, record, rule, flagged_by_row.get(record.row, no_errors))
+            if params is not None:
+                found_issues.append(_issue(tab, unit, record, rule, params))
+    return found_issues
+
+
 def _not_before(v: "UnitValidator", tab: Tab, record: RowRecord, rule: Rule, flagged: set[str | None]) -> dict[str, Any] | None:
     value, other = record.values.get(rule.column), record.values.get(rule.params["other"])
     if value is None or other is None or value >= other:
@@ -151,6 +174,8 @@ _ROW_RULES = {
 
 def _match_value(value: Any) -> Any:
     if isinstance(value, str):
+        if value.isascii() and value.isalnum():
+            return value.lower()  # exact_key of one ASCII word; skips its cache for numbers like phones
         return exact_key(value)
     return value
 
@@ -214,13 +239,20 @@ def apply_province_rules(schema: Schema, config: Config | None, results: list[Un
     unit_names = {u.code: u.name for u in config.units} if config else {}
     found: list[Issue] = []
     checked_units = {r.unit for r in results}
+    wanted = {tab.key for tab in schema.tabs if any(rule.kind == "unique_in_province" for rule in tab.rules)}
+    by_tab: dict[str, list[RowRecord]] = {key: [] for key in wanted}
+    for result in results:
+        for record in result.rows:
+            if record.tab in wanted:
+                by_tab[record.tab].append(record)
+    for record in extra_rows:
+        if record.tab in wanted and record.unit not in checked_units:
+            by_tab[record.tab].append(record)
     for tab in schema.tabs:
         for rule in tab.rules:
             if rule.kind != "unique_in_province":
                 continue
-            records = [r for res in results for r in res.rows if r.tab == tab.key]
-            records += [r for r in extra_rows if r.tab == tab.key and r.unit not in checked_units]
-            found.extend(_unique_in_province(tab, rule, records, checked_units, unit_names))
+            found.extend(_unique_in_province(tab, rule, by_tab[tab.key], checked_units, unit_names))
     return found
 
 
@@ -228,12 +260,20 @@ def _unique_in_province(tab: Tab, rule: Rule, records: list[RowRecord], checked_
                         unit_names: dict[str, str]) -> list[Issue]:
     only_when_empty = rule.params.get("only_when_empty")
     groups: dict[tuple[Any, ...], list[RowRecord]] = {}
+    columns = rule.params["columns"]
     for record in records:
-        if only_when_empty and record.values.get(only_when_empty) is not None:
+        values = record.values
+        if only_when_empty and values.get(only_when_empty) is not None:
             continue
-        key = tuple(_match_value(record.values.get(c)) for c in rule.params["columns"])
-        if any(k is None for k in key):
-            continue
+        if len(columns) == 1:
+            value = values.get(columns[0])
+            if value is None:
+                continue
+            key: tuple[Any, ...] = (_match_value(value),)
+        else:
+            key = tuple([_match_value(values.get(c)) for c in columns])
+            if None in key:
+                continue
         groups.setdefault(key, []).append(record)
     found = []
     for group in groups.values():

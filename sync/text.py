@@ -7,8 +7,9 @@ import re
 import unicodedata
 
 # Characters that are invisible in a spreadsheet but break comparisons.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
-_SPACES = re.compile(r"\s+")
+INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"
+_INVISIBLE = dict.fromkeys(map(ord, INVISIBLE_CHARS), None)
+_HAS_INVISIBLE = re.compile(f"[{INVISIBLE_CHARS}]")
 # Combining marks for the five Vietnamese tones: grave, acute, hook above, tilde, dot below.
 _TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
 _NON_WORD = re.compile(r"[^\w]+")
@@ -19,8 +20,12 @@ def clean_text(value: str) -> str:
     whitespace (spaces, no-break spaces, tabs, line breaks) collapsed to one space."""
     if value.isascii():
         return " ".join(value.split())
-    text = unicodedata.normalize("NFC", value.translate(_INVISIBLE))
-    return _SPACES.sub(" ", text).strip()
+    # str.split() and the regex class \s both use Unicode whitespace, so split-and-join
+    # collapses the same runs as re.sub(r"\s+", " ") followed by strip().
+    text = value.translate(_INVISIBLE) if _HAS_INVISIBLE.search(value) else value
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    return " ".join(text.split())
 
 
 def _fold_word_tone(word: str) -> str:

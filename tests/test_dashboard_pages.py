@@ -23,6 +23,7 @@ PAGES = {
     "views/overview.py": "Tổng quan",
     "views/school.py": "Kết nối đến trường",
     "views/jobs.py": "Kết nối việc làm",
+    "views/matching.py": "Gợi ý kết nối việc làm",
     "views/housing.py": "Kết nối an cư",
     "views/outreach.py": "Tuyên truyền và nguồn lực",
     "views/quality.py": "Chất lượng dữ liệu",

@@ -33,7 +33,7 @@ def _first(params: dict[str, list[str]], name: str) -> Optional[str]:
 
 
 def file_json(spreadsheet: Spreadsheet) -> dict[str, Any]:
-    return {
+    result = {
         "kind": "drive#file",
         "id": spreadsheet.spreadsheet_id,
         "name": spreadsheet.title,
@@ -44,6 +44,9 @@ def file_json(spreadsheet: Spreadsheet) -> dict[str, Any]:
         "modifiedTime": rfc3339_millis(spreadsheet.modified_time),
         "webViewLink": spreadsheet.url(),
     }
+    if spreadsheet.modified_by_me_time is not None:
+        result["modifiedByMeTime"] = rfc3339_millis(spreadsheet.modified_by_me_time)
+    return result
 
 
 def _file_mask(params: dict[str, list[str]]) -> Any:
@@ -71,6 +74,7 @@ def files_create(state: StandinState, params: dict[str, list[str]], body: dict[s
     spreadsheet = state.new_spreadsheet(body.get("name") or "Untitled spreadsheet")
     spreadsheet.parents = list(body.get("parents") or [])
     state.add_sheet(spreadsheet, "Sheet1", sheet_id=0)
+    spreadsheet.modified_by_me_time = spreadsheet.modified_time
     return apply_field_mask(file_json(spreadsheet), _file_mask(params))
 
 
@@ -160,6 +164,7 @@ def permissions_create(state: StandinState, file_id: str, params: dict[str, list
             permission[name] = body[name]
     spreadsheet.permissions.append(permission)
     state.bump(spreadsheet)
+    spreadsheet.modified_by_me_time = spreadsheet.modified_time
     fields = _first(params, "fields")
     if fields:
         return apply_field_mask(permission, parse_field_mask(fields))
@@ -179,6 +184,7 @@ def permissions_delete(state: StandinState, file_id: str, permission_id: str) ->
         if permission["id"] == permission_id:
             spreadsheet.permissions.remove(permission)
             state.bump(spreadsheet)
+            spreadsheet.modified_by_me_time = spreadsheet.modified_time
             return
     raise drive_error(404, f"Permission not found: {permission_id}.", location="permissionId")
 

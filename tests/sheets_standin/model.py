@@ -390,6 +390,9 @@ class Spreadsheet:
     created_time: dt.datetime
     modified_time: dt.datetime
     sheets: list[Sheet] = field(default_factory=list)
+    # The last change made over HTTP, that is by the stand-in's one caller ("me" in
+    # Drive's terms); seeding and staff-edit methods leave it alone.
+    modified_by_me_time: Optional[dt.datetime] = None
     developer_metadata: list[dict[str, Any]] = field(default_factory=list)
     permissions: list[dict[str, Any]] = field(default_factory=list)
     parents: list[str] = field(default_factory=list)

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from . import drive_api, sheets_batch, sheets_get, sheets_values
 from .a1 import cell_name, parse_cells
 from .errors import ApiError, drive_error, quota_exceeded, sheets_error
+from .fieldmask import apply_field_mask
 from .faults import KINDS, TIMEOUT, Fault, FaultPlan, Status
 from .model import DEFAULT_COLUMN_COUNT, DEFAULT_ROW_COUNT, Sheet, Spreadsheet, grid_range_json, rfc3339_millis
 from .seeding import seed_cell
@@ -380,7 +381,16 @@ class StandinServer:
         rest = rest[1:]
         raw_id, _, sub = rest.partition("/")
         if raw_id.endswith(":batchUpdate") and not sub and method == "POST":
-            return 200, self._write(unquote(raw_id[: -len(":batchUpdate")]), lambda ss: sheets_batch.batch_update(state, ss, body))
+            batch_id = unquote(raw_id[: -len(":batchUpdate")])
+            reply = self._write(batch_id, lambda ss: sheets_batch.batch_update(state, ss, body))
+            if body.get("includeSpreadsheetInResponse"):
+                # Google returns the spreadsheet as it is after the batch, limited by
+                # responseRanges and responseIncludeGridData, in the same response.
+                reply["updatedSpreadsheet"] = sheets_get.spreadsheet_json(
+                    state, state.spreadsheet(batch_id), list(body.get("responseRanges") or []),
+                    bool(body.get("responseIncludeGridData")), None)
+            mask = sheets_get.parse_mask_param(params)
+            return 200, apply_field_mask(reply, mask) if mask is not None else reply
 
         spreadsheet_id = unquote(raw_id)
         if not sub:
@@ -420,6 +430,7 @@ class StandinServer:
             self._state.spreadsheets[spreadsheet_id] = snapshot
             raise
         self._state.bump(spreadsheet)
+        spreadsheet.modified_by_me_time = spreadsheet.modified_time
         return result
 
     def _route_drive(self, method: str, rest: str, params: dict[str, list[str]], body: dict[str, Any]) -> tuple[int, Any]:
