@@ -32,7 +32,6 @@ import logging
 import os
 import random
 import re
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -52,7 +51,7 @@ from sync.model import RawSheet, RawWorkbook
 from sync.store import Store, utc_now
 from sync.validate import UnitValidator, _find_header, _index_sheets
 from sync.xlsx_reader import file_stamp
-from sync.xlsx_writer import lock_files
+from sync.xlsx_writer import lock_files, save_atomically
 
 log = logging.getLogger(__name__)
 
@@ -335,14 +334,7 @@ def _append_xlsx_once(path: Path, schema: Schema, unit: str, values: dict[str, A
             raise _Busy("lock file appeared during the append")
         if file_stamp(os.stat(path)) != stamp:
             raise _Busy("file changed during the append")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
-        os.close(fd)
-        try:
-            workbook.save(tmp_name)
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        save_atomically(workbook, path)
     finally:
         workbook.close()
     return target

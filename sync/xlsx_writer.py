@@ -36,6 +36,19 @@ def lock_files(path: Path) -> list[Path]:
     return [p for p in candidates if p.exists()]
 
 
+def save_atomically(workbook, path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Save an openpyxl workbook over ``path`` through a temporary file in the same folder
+    and an atomic rename, so a reader never sees a half-written file."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp_name)
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
 def _fill(color: str) -> PatternFill:
     return PatternFill(fill_type="solid", start_color=f"FF{color}", end_color=f"FF{color}")
 
@@ -71,14 +84,7 @@ def write_flags_xlsx(path: Path, expected_stamp: str | None, plan: FlagPlan, tim
             raise WriteSkipped(plan.unit, "lock file appeared during write-back")
         if expected_stamp is not None and file_stamp(os.stat(path)) != expected_stamp:
             raise WriteSkipped(plan.unit, "file changed during write-back")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
-        os.close(fd)
-        try:
-            workbook.save(tmp_name)
-            os.replace(tmp_name, path)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
+        save_atomically(workbook, path)
     finally:
         workbook.close()
     return file_stamp(os.stat(path))
