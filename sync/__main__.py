@@ -34,7 +34,9 @@ def _print_summary(output, schema) -> None:  # type: ignore[no-untyped-def]
             if e or w:
                 title = tab_titles.get(tab_key, "Toàn bộ tệp") if tab_key else "Toàn bộ tệp"
                 print(f"  Trang «{title}»: {e} lỗi, {w} cảnh báo")
-        for issue in sorted(unit_issues, key=lambda i: (i.severity != "error", i.tab or "", i.row or 0)):
+        tab_order = {t.key: index for index, t in enumerate(schema.tabs)}
+        for issue in sorted(unit_issues, key=lambda i: (i.severity != "error", tab_order.get(i.tab or "", -1),
+                                                        i.row or 0)):
             label = "Lỗi" if issue.severity == "error" else "Cảnh báo"
             print(f"  - [{label}] {issue.message}")
         print()
