@@ -204,7 +204,7 @@ def format_lines(figures: dict[str, Any]) -> list[str]:
         return [f"- {figures.get('status')}"]
 
     def verdict(seconds: float, target: float) -> str:
-        return "met" if seconds <= target else f"missed, {seconds / target:.1f}× the target"
+        return "met" if seconds <= target else f"missed by {seconds - target:.2f} s ({seconds / target:.1f}×)"
 
     first, change = TARGET_FIRST_RENDER_SECONDS, TARGET_FILTER_SECONDS
     return [f"{figures['rows']:,} data rows, {figures['issues']:,} issues in the store "
