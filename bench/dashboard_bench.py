@@ -1,14 +1,20 @@
 """Dashboard first render and one filter change at 300 k rows in headless Chromium.
 
-``measure`` builds a store from a generated province (validated and recorded with
-``Store.record_run`` like a real sync), starts ``streamlit run dashboard/app.py`` on a
+``measure`` builds a store from a generated province (validated, recorded with
+``Store.record_run`` and given its Parquet snapshot with ``sync.snapshot.save_snapshot``,
+the two calls a real sync makes), starts ``streamlit run dashboard/app.py`` on a
 free loopback port with ``KETNOI_DATA_DIR`` pointing at it, logs in with the demo
 province account and times, with ``time.perf_counter`` around Playwright calls:
 
-- cold render: from submitting the login form (the first page script run after the
-  server starts, so every cache is empty) until the Tổng quan page shows its metric
-  cards and Streamlit reports that the script stopped running. This includes the
-  password check (scrypt, well under 0.1 s);
+- cold render: from submitting the login form until the Tổng quan page shows its
+  metric cards and Streamlit reports that the script stopped running, in a server
+  started for this step. The login page loads the snapshot and imports the chart
+  module after it has shown the form (``dashboard.ui._prepare_first_page``), and
+  Playwright submits as soon as the form shows, so this includes whatever of that
+  work is still running. It also includes the password check (scrypt, well under 0.1 s);
+- cold render after the login page finished: the same in a second fresh server, but
+  submitted once the login page's script stopped running, as when a person types the
+  password (which takes longer than that work);
 - warm render: the same page reached again through the sidebar navigation;
 - filter change: choosing one unit in the sidebar's Đơn vị box until the page
   states the new scope and the script stopped running, first for a scope not seen
@@ -49,9 +55,10 @@ TARGET_FILTER_SECONDS = 0.3
 
 
 def build_store(path: Path, rows: int, seed: int) -> dict[str, Any]:
-    """Generate, validate and record a province of ``rows`` data rows as one sync run."""
+    """Generate, validate and record a province of ``rows`` data rows as one sync run, with its snapshot."""
     from sheets_schema import load_config, load_schema
     from sync.api import validate_workbooks
+    from sync.snapshot import save_snapshot
     from sync.store import Store, UnitSnapshot, utc_now
 
     from bench.generate import generate_province
@@ -63,10 +70,17 @@ def build_store(path: Path, rows: int, seed: int) -> dict[str, Any]:
     snapshots = [UnitSnapshot(unit=result.unit, backend="xlsx", location=f"{result.unit}.xlsx", status="read",
                               rows=result.rows, issues=result.issues) for result in results]
     with Store(path) as store:
-        store.record_run(utc_now(), snapshots)
+        run_id = store.record_run(utc_now(), snapshots)
+        recorded = time.perf_counter()
+        folder = save_snapshot(store, run_id)
+    finished = time.perf_counter()
+    if folder is None:
+        raise RuntimeError(f"writing the Parquet snapshot of {path} failed; see the log above")
     return {"rows": sum(len(snap.rows) for snap in snapshots),
             "issues": sum(len(snap.issues) for snap in snapshots),
-            "store_bytes": path.stat().st_size, "build_seconds": time.perf_counter() - started}
+            "store_bytes": path.stat().st_size, "build_seconds": recorded - started,
+            "snapshot_seconds": finished - recorded,
+            "snapshot_bytes": sum(item.stat().st_size for item in folder.iterdir())}
 
 
 def _free_port() -> int:
@@ -143,8 +157,12 @@ def _open_page(page: Any, title: str) -> Callable[[], None]:
     return link.click
 
 
-def browse(url: str) -> dict[str, float]:
-    """Log in and time the renders in headless Chromium; return seconds per step."""
+def browse(url: str, only_cold: bool = False, wait_for_login_page: bool = False) -> dict[str, float]:
+    """Log in and time the renders in headless Chromium; return seconds per step.
+
+    ``wait_for_login_page`` submits the form only after the login page's script stopped
+    running. ``only_cold`` stops after the first render.
+    """
     from playwright.sync_api import sync_playwright
 
     figures: dict[str, float] = {}
@@ -155,8 +173,12 @@ def browse(url: str) -> dict[str, float]:
             page.goto(url)
             page.get_by_label("Tên đăng nhập").fill(USERNAME)
             page.get_by_label("Mật khẩu").fill(PASSWORD)
+            if wait_for_login_page:
+                page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
             submit = page.get_by_role("button", name="Đăng nhập").click
             figures["cold_render"] = _timed(submit, lambda: _overview_ready(page))
+            if only_cold:
+                return figures
 
             page.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
             _open_page(page, "Chất lượng dữ liệu")()
@@ -194,6 +216,11 @@ def measure(mode: str, seed: int = 2022, rows: int | None = None, app: Path = AP
             figures.update(browse(url))
         finally:
             _stop(process)
+        process, url = _start_streamlit(data_dir, app)
+        try:
+            figures["cold_after_login_page"] = browse(url, only_cold=True, wait_for_login_page=True)["cold_render"]
+        finally:
+            _stop(process)
     figures["status"] = "ok"
     return figures
 
@@ -209,10 +236,15 @@ def format_lines(figures: dict[str, Any]) -> list[str]:
     first, change = TARGET_FIRST_RENDER_SECONDS, TARGET_FILTER_SECONDS
     return [f"{figures['rows']:,} data rows, {figures['issues']:,} issues in the store "
             f"({figures['store_bytes'] / 1024 ** 2:,.0f} MiB; generating, validating and recording took "
-            f"{figures['build_seconds']:.0f} s).", "",
+            f"{figures['build_seconds']:.0f} s). Writing the Parquet snapshot, as the sync does after "
+            f"recording a run, took {figures['snapshot_seconds']:.1f} s "
+            f"({figures['snapshot_bytes'] / 1024 ** 2:,.1f} MiB).", "",
             "| step | seconds | target | |", "|---|---:|---:|---|",
-            f"| Tổng quan, cold (login submitted, caches empty) | {figures['cold_render']:.2f} | {first:.1f} | "
-            f"{verdict(figures['cold_render'], first)} |",
+            f"| Tổng quan, cold (fresh server, login submitted as soon as the form shows) | "
+            f"{figures['cold_render']:.2f} | {first:.1f} | {verdict(figures['cold_render'], first)} |",
+            f"| Tổng quan, cold (fresh server, login submitted after the login page finished) | "
+            f"{figures['cold_after_login_page']:.2f} | {first:.1f} | "
+            f"{verdict(figures['cold_after_login_page'], first)} |",
             f"| Tổng quan, warm (sidebar navigation) | {figures['warm_render']:.2f} | {first:.1f} | "
             f"{verdict(figures['warm_render'], first)} |",
             f"| filter change, unit not shown before | {figures['filter_first']:.2f} | {change:.1f} | "

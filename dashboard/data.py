@@ -1,13 +1,14 @@
 """Load a store snapshot into pandas DataFrames, the input of every metric function.
 
-The dashboard reads only the store (never the workbooks). A snapshot is a plain,
-picklable object, so Streamlit can cache it keyed on the latest sync run id.
+The dashboard reads only the store folder (never the workbooks): the SQLite file and
+the Parquet snapshot that the sync writes beside it (see ``sync.snapshot``). Streamlit
+caches one Snapshot per sync run id and shares it between sessions, so no code may
+mutate a Snapshot or its frames.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from typing import Any
 import pandas as pd
 
 from sheets_schema import Config, load_schema
+from sync import snapshot as snapshot_store
+from sync.snapshot import ISSUE_COLUMNS, ROW_COLUMNS  # noqa: F401 - part of this module's interface
 from sync.store import Store
 
-ROW_COLUMNS = ("unit", "row", "has_error", "has_warning")
 
 # The column whose date places a row in a month, for month filters and the
 # completeness grid. Tutoring rows carry a semester, not a date, so they have none.
@@ -35,10 +37,6 @@ REFERENCE_DATE_COLUMNS: dict[str, tuple[str, ...]] = {
     "outreach": ("posted_on",),
     "resources": ("received_on",),
 }
-NUMERIC_TYPES = frozenset({"integer", "money_vnd"})
-DATE_TYPES = frozenset({"date", "month"})
-ISSUE_COLUMNS = ("id", "unit", "tab", "row", "column", "severity", "code", "message", "explained",
-                 "first_seen_run", "first_seen_at", "last_seen_run", "resolved_run", "resolved_at")
 WORKBOOK_COLUMNS = ("unit", "backend", "last_good_read_at", "last_error", "last_error_at",
                     "last_data_change_at", "last_write_at", "last_write_status")
 
@@ -66,22 +64,16 @@ class Snapshot:
 
 
 def empty_tab_frame(tab_key: str) -> pd.DataFrame:
-    tab = load_schema().tab(tab_key)
-    return _typed_frame(tab_key, pd.DataFrame(columns=[*ROW_COLUMNS, *tab.column_keys]))
+    return _with_reference_date(tab_key, snapshot_store.empty_tab_frame(tab_key))
 
 
 def _typed_frame(tab_key: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Give date columns a datetime dtype, numbers a float dtype and add ``ref_date``."""
-    tab = load_schema().tab(tab_key)
-    for column in tab.columns:
-        if column.key not in frame:
-            frame[column.key] = None
-        if column.type in NUMERIC_TYPES:
-            frame[column.key] = pd.to_numeric(frame[column.key], errors="coerce")
-        elif column.type in DATE_TYPES:
-            frame[column.key] = pd.to_datetime(frame[column.key], errors="coerce", format="ISO8601")
-    frame["has_error"] = frame["has_error"].astype(bool)
-    frame["has_warning"] = frame["has_warning"].astype(bool)
+    return _with_reference_date(tab_key, snapshot_store.typed_tab_frame(tab_key, frame))
+
+
+def _with_reference_date(tab_key: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``ref_date``, the first of the tab's REFERENCE_DATE_COLUMNS that contains a date."""
     reference = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
     for key in REFERENCE_DATE_COLUMNS.get(tab_key, ()):
         reference = reference.fillna(frame[key].astype("datetime64[ns]"))
@@ -103,87 +95,44 @@ def frames_from_rows(records: list[Any]) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def _tab_query(tab_key: str) -> tuple[str, list[str]]:
-    """Build the SELECT that reads one tab's rows with SQLite's JSON functions.
-
-    ``json_extract`` returns JSON true and false as 1 and 0, so each yes/no column also
-    selects ``json_type`` (as ``<key>__type``) to restore Python booleans afterwards.
-    """
-    tab = load_schema().tab(tab_key)
-    selected = ["unit", "row", "has_error", "has_warning"]
-    names = list(ROW_COLUMNS)
-    for column in tab.columns:
-        path = "'$.\"" + column.key.replace('"', '""') + "\"'"
-        selected.append(f"json_extract(values_json, {path})")
-        names.append(column.key)
-        if column.type == "yes_no":
-            selected.append(f"json_type(values_json, {path})")
-            names.append(f"{column.key}__type")
-    sql = f"SELECT {', '.join(selected)} FROM rows WHERE tab=? ORDER BY unit, row"
-    return sql, names
-
-
-def _frames_from_connection(connection: sqlite3.Connection) -> dict[str, pd.DataFrame]:
-    """Read every tab into a typed DataFrame, one query per tab, parsing the JSON inside SQLite.
-
-    This gives the same frames as ``frames_from_rows(store.rows())`` for rows whose values
-    hold the schema's keys, without building a dict and a RowRecord per row. Keys in
-    ``values_json`` that the schema does not name are not loaded.
-    """
-    frames = {}
-    cursor = connection.cursor()
-    cursor.row_factory = None  # plain tuples, whatever the connection's row factory
-    for tab in load_schema().tabs:
-        sql, names = _tab_query(tab.key)
-        records = cursor.execute(sql, (tab.key,)).fetchall()
-        if not records:
-            frames[tab.key] = empty_tab_frame(tab.key)
-            continue
-        # Column lists build faster than DataFrame.from_records on row tuples, with the same dtypes.
-        frame = pd.DataFrame({name: list(values) for name, values in zip(names, zip(*records))})
-        for column in tab.columns:
-            if column.type != "yes_no":
-                continue
-            kinds = frame.pop(f"{column.key}__type")
-            values = frame[column.key].astype(object)
-            values[kinds == "true"] = True
-            values[kinds == "false"] = False
-            frame[column.key] = values.where(values.notna(), None)
-        frames[tab.key] = _typed_frame(tab.key, frame)
-    return frames
-
-
-def _issues_frame(issues: list[dict[str, Any]]) -> pd.DataFrame:
-    frame = pd.DataFrame(issues, columns=list(ISSUE_COLUMNS))
-    for key in ("first_seen_at", "resolved_at"):
-        frame[key] = pd.to_datetime(frame[key], errors="coerce", utc=True, format="ISO8601")
-    frame["explained"] = frame["explained"].fillna(False).astype(bool)
-    return frame
-
-
 def _workbooks_frame(store: Store) -> pd.DataFrame:
     states = store.workbook_states()
     rows = [{key: getattr(state, key) for key in WORKBOOK_COLUMNS} for state in states.values()]
     return pd.DataFrame(rows, columns=list(WORKBOOK_COLUMNS))
 
 
-def snapshot_from_store(store: Store) -> Snapshot:
-    """Read the whole store into a Snapshot (rows, every issue open or resolved, workbooks)."""
-    tabs = _frames_from_connection(store.connection)
-    # Store.issues would decode every issue's value_json, which the dashboard never shows.
-    cursor = store.connection.cursor()
-    cursor.row_factory = None
-    cursor.execute(
-        "SELECT id, unit, tab, row, col AS column, severity, code, message, explained, first_seen_run, "
-        "first_seen_at, last_seen_run, resolved_run, resolved_at FROM issues ORDER BY unit, severity, tab, row")
-    issues = [dict(zip(ISSUE_COLUMNS, record)) for record in cursor.fetchall()]
-    return Snapshot(
-        run_id=store.latest_run_id(), run=store.latest_run(), tabs=tabs,
-        issues=_issues_frame(issues), workbooks=_workbooks_frame(store),
-        errors_excluded={key: int(frame["has_error"].sum()) for key, frame in tabs.items()})
+def _snapshot(run: dict[str, Any] | None, tabs: dict[str, pd.DataFrame], issues: pd.DataFrame,
+              workbooks: pd.DataFrame) -> Snapshot:
+    tabs = {key: _with_reference_date(key, frame) for key, frame in tabs.items()}
+    return Snapshot(run_id=int(run["id"]) if run else 0, run=run, tabs=tabs, issues=issues, workbooks=workbooks,
+                    errors_excluded={key: int(frame["has_error"].sum()) for key, frame in tabs.items()})
 
 
-def load_snapshot(store_path: Path | str) -> Snapshot:
+def snapshot_from_store(store: Store, use_parquet: bool = True) -> Snapshot:
+    """Read the store into a Snapshot (rows, every issue open or resolved, workbooks).
+
+    The latest run, the workbook states and (without a Parquet snapshot) the rows and
+    issues are read in one SQLite read transaction, so they belong to one committed
+    state. Rows and issues come from the Parquet snapshot of the latest run when
+    ``use_parquet`` is set and that snapshot exists, and from SQLite otherwise. The
+    workbook states always come from SQLite because the write-back updates them after
+    the snapshot is written.
+    """
+    connection = store.connection
+    connection.execute("BEGIN")
+    try:
+        run = store.latest_run()
+        workbooks = _workbooks_frame(store)
+        stored = snapshot_store.read_snapshot(store.path, int(run["id"])) if use_parquet and run else None
+        if stored is None:
+            stored = snapshot_store.tab_frames(connection), snapshot_store.issue_frame(connection)
+    finally:
+        connection.execute("COMMIT")
+    tabs, issues = stored
+    return _snapshot(run, tabs, issues, workbooks)
+
+
+def load_snapshot(store_path: Path | str, use_parquet: bool = True) -> Snapshot:
     """Open the store read-side, load a Snapshot and close it again.
 
     A store file that does not exist yet gives an empty snapshot instead of creating one.
@@ -192,7 +141,7 @@ def load_snapshot(store_path: Path | str) -> Snapshot:
     if not path.exists():
         return empty_snapshot()
     with Store(path) as store:
-        return snapshot_from_store(store)
+        return snapshot_from_store(store, use_parquet)
 
 
 def latest_run_id(store_path: Path | str) -> int:
@@ -206,7 +155,7 @@ def latest_run_id(store_path: Path | str) -> int:
 
 def empty_snapshot() -> Snapshot:
     tabs = {tab.key: empty_tab_frame(tab.key) for tab in load_schema().tabs}
-    return Snapshot(run_id=0, run=None, tabs=tabs, issues=_issues_frame([]),
+    return Snapshot(run_id=0, run=None, tabs=tabs, issues=snapshot_store.typed_issue_frame([]),
                     workbooks=pd.DataFrame(columns=list(WORKBOOK_COLUMNS)),
                     errors_excluded={key: 0 for key in tabs})
 

@@ -78,9 +78,16 @@ class TargetProgress:
 # ------------------------------------------------------------------ helpers
 
 
-def scoped(snapshot: Snapshot, tab: str, scope: Scope = ALL) -> pd.DataFrame:
-    """Return one tab's rows within ``scope``, rows with errors included."""
+def scoped(snapshot: Snapshot, tab: str, scope: Scope = ALL, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """Return one tab's rows within ``scope``, rows with errors included.
+
+    With ``columns``, only those columns and ``unit``, ``has_error`` and ``ref_date`` are
+    kept before filtering. A filter copies every column it keeps, so at 300,000 rows this
+    made ``strand_totals`` about twice as fast.
+    """
     frame = snapshot.tab(tab)
+    if columns is not None:
+        frame = frame[list(dict.fromkeys(["unit", "has_error", "ref_date", *columns]))]
     if scope.units is not None:
         frame = frame[frame["unit"].isin(scope.units)]
     return filter_months(frame, tab, scope.months)
@@ -98,7 +105,7 @@ def excluded(frame: pd.DataFrame) -> int:
 def total(snapshot: Snapshot, tab: str, column: str | None = None, scope: Scope = ALL,
           where: dict[str, object] | None = None) -> Total:
     """Count valid rows of ``tab`` (or sum ``column`` over them), optionally where columns equal values."""
-    frame = scoped(snapshot, tab, scope)
+    frame = scoped(snapshot, tab, scope, columns=[*(where or {}), *([column] if column else [])])
     for key, value in (where or {}).items():
         frame = frame[frame[key] == value]
     good = valid(frame)
@@ -381,7 +388,7 @@ def funds_by_strand(snapshot: Snapshot, scope: Scope = ALL) -> pd.DataFrame:
 
 def funds_total(snapshot: Snapshot, scope: Scope = ALL) -> Total:
     """Cash plus in-kind value of every valid resources row in scope."""
-    frame = scoped(snapshot, "resources", scope)
+    frame = scoped(snapshot, "resources", scope, columns=["cash_vnd", "in_kind_vnd"])
     good = valid(frame)
     value = float(good["cash_vnd"].fillna(0).sum() + good["in_kind_vnd"].fillna(0).sum())
     return Total(value=value, rows=len(good), excluded=excluded(frame))

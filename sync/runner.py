@@ -145,6 +145,8 @@ def run_sync(config: Config, schema: Schema, units: list[str] | None = None, wri
                                            issues=result.issues)
         ordered = [snapshots[u.code] for u in selected if u.code in snapshots]
         run_id = store.record_run(started_at, ordered)
+        from sync.snapshot import save_snapshot  # imported here so importing the runner does not load pandas
+        save_snapshot(store, run_id)
         with store.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('context_digest', ?)", (digest,))
 

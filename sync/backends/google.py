@@ -11,16 +11,23 @@ same stamp, so our own write-back does not make the next run read the workbook
 again. Any later staff edit makes modifiedTime newer, and the stamp becomes that
 time.
 
-Rows that move between the read and the write. The batchUpdate asks Google to return
-the spreadsheet as it is after the batch (``includeSpreadsheetInResponse``), in the
-same request. The backend compares its staff cells with what it read. When they
-differ, staff edited, inserted, deleted or sorted rows while the sync ran: the
-backend moves every flag to the row that now contains the same values, clears flags of
-rows that changed, and sends that as one more batchUpdate, checked the same way (at
-most ``max_corrections`` times). It then returns no stamp, so the next run reads the
-workbook again and validates the new rows. A flag therefore never stays on a row
-other than its own after ``write_flags`` returns, unless staff keep moving rows
-through every correction; the next run then reads and rewrites the whole tab.
+Rows and columns that move between the read and the write. The batchUpdate asks
+Google to return the spreadsheet as it is after the batch
+(``includeSpreadsheetInResponse``), in the same request. The backend compares its
+staff cells with what it read. When they differ, staff edited, inserted, deleted or
+sorted rows or columns while the sync ran, and the batch, addressed by position, may
+have landed on staff cells. The backend then aligns the columns by the header row and
+the rows by their values, and sends one more batchUpdate that first restores every
+cell the batch reached to its state at the read (value, note, colour, bold, wrap),
+then writes the flags in the sync columns where they moved and beside the rows that
+now contain the same values. That batch is checked the same way, at most
+``max_corrections`` times. The backend then returns no stamp, so the next run reads
+the workbook again and validates the new rows. After ``write_flags`` returns, every
+staff cell that existed at the read is as staff left it and no flag is on another
+row, with two exceptions. Staff may keep moving rows or columns through every
+correction. A cell that staff created or changed after the read may be reached by
+a batch, and its new content is not known, so it gets its state at the read, or is
+cleared.
 """
 
 from __future__ import annotations
@@ -39,8 +46,9 @@ import gspread
 from gspread.urls import DRIVE_FILES_API_V3_URL, SPREADSHEET_BATCH_UPDATE_URL, SPREADSHEET_URL
 
 from sheets_schema.config import REPO_ROOT, Config, Unit
-from sync.backends.google_flags import SummaryWrite, TabWrite, remap_tab, summary_for, summary_requests, tab_requests
-from sync.backends.google_grid import SPREADSHEET_FIELDS, SpreadsheetGrid, parse_spreadsheet, staff_rows
+from sync.backends.google_flags import (SummaryWrite, TabWrite, repair_tab, summary_for, summary_requests, tab_requests,
+                                        written_cells)
+from sync.backends.google_grid import SPREADSHEET_FIELDS, SheetGrid, SpreadsheetGrid, parse_spreadsheet, staff_rows
 from sync.backends.google_transport import (GoogleCallFailed, RequestBudget, RetryPolicy, Transport,
                                             api_error_message, is_timeout)
 from sync.errors import KetnoiError, WorkbookUnavailable, WriteSkipped
@@ -258,31 +266,40 @@ class GoogleSheetsBackend:
             if sheet is not None:
                 tabs.append(TabWrite.from_plan(tab, sheet))
         summary = summary_for(plan, read_grid)
-        after = self._send_flags(unit, tabs, summary, plan, read_grid)
+        after, sent = self._send_flags(unit, tabs, summary, plan, read_grid)
 
         before = read_grid
         corrections = 0
         while corrections < int(self.settings["max_corrections"]):
             changed = _changed_tabs(tabs, before, after, plan.summary_title)
-            moved = [tab for tab in tabs if tab.grid.title in changed and after.by_title(tab.grid.title) is not None]
+            moved = {tab.grid.title for tab in tabs
+                     if tab.grid.title in changed and after.by_title(tab.grid.title) is not None}
             if not moved:
                 break
             corrections += 1
-            log.warning("staff changed %d flagged tab(s) of %s during write-back; moving flags to the matching rows "
-                        "(correction %d)", len(moved), unit.code, corrections)
+            log.warning("staff changed %d flagged tab(s) of %s during write-back; restoring the cells the write "
+                        "reached and moving flags to the matching rows and columns (correction %d)",
+                        len(moved), unit.code, corrections)
+            written = written_cells(sent, {sheet.sheet_id: sheet.row_count for sheet in after.sheets})
+            restores: list[dict[str, Any]] = []
+            repaired: dict[str, SheetGrid] = {}
             next_tabs = []
             for tab in tabs:
                 sheet_after = after.by_title(tab.grid.title)
                 if sheet_after is None:
                     continue
-                if tab in moved:
-                    next_tabs.append(remap_tab(tab, tab.grid, sheet_after))
+                if tab.grid.title in moved:
+                    repair = repair_tab(tab, sheet_after, written.get(sheet_after.sheet_id, {}))
+                    restores.extend(repair.requests)
+                    repaired[tab.grid.title] = repair.tab.grid
+                    next_tabs.append(repair.tab)
                 else:
                     next_tabs.append(dataclasses.replace(tab, grid=sheet_after))
             to_send = [tab for tab in next_tabs if tab.grid.title in changed]
             tabs = next_tabs
-            before = after
-            after = self._send_flags(unit, to_send, None, plan, after)
+            # The state this correction expects once its restores are applied.
+            before = dataclasses.replace(after, sheets=[repaired.get(g.title, g) for g in after.sheets])
+            after, sent = self._send_flags(unit, to_send, None, plan, before, restores=restores)
 
         if _changed_tabs(tabs, read_grid, after, plan.summary_title):
             if _changed_tabs(tabs, before, after, plan.summary_title):
@@ -292,9 +309,11 @@ class GoogleSheetsBackend:
             return None
         return OWN_WRITE_STAMP
 
-    def _send_flags(self, unit: Unit, tabs: list[TabWrite], summary: SummaryWrite | None,
-                    plan: FlagPlan, current: SpreadsheetGrid) -> SpreadsheetGrid:
-        """Send one batchUpdate and return the spreadsheet as Google has it afterwards."""
+    def _send_flags(self, unit: Unit, tabs: list[TabWrite], summary: SummaryWrite | None, plan: FlagPlan,
+                    current: SpreadsheetGrid, restores: list[dict[str, Any]] | None = None,
+                    ) -> tuple[SpreadsheetGrid, list[dict[str, Any]]]:
+        """Send one batchUpdate (``restores`` first, then the flags) and return the spreadsheet
+        as Google has it afterwards, with the requests sent."""
         timed_out = False
 
         def note_retry(exc: BaseException) -> None:
@@ -302,13 +321,13 @@ class GoogleSheetsBackend:
             timed_out = timed_out or is_timeout(exc)
 
         for _ in range(2):
-            requests: list[dict[str, Any]] = []
+            requests: list[dict[str, Any]] = list(restores or [])
             for tab in tabs:
                 requests.extend(tab_requests(tab, plan.status_header, plan.details_header))
             if summary is not None:
                 requests.extend(summary_requests(summary, self.config.timezone))
             if not requests:
-                return current
+                return current, []
             body = {"requests": requests, "includeSpreadsheetInResponse": True, "responseIncludeGridData": True}
             try:
                 reply = self.request("write", f"write-back to {unit.code}", "post",
@@ -329,7 +348,7 @@ class GoogleSheetsBackend:
                 raise GoogleWriteFailed(unit.code, exc.kind,
                                         unavailable_reason(exc.kind, unit.location, self.service_account_email)) from exc
             log.info("wrote %d flag requests to the spreadsheet of %s", len(requests), unit.code)
-            return parse_spreadsheet(reply.get("updatedSpreadsheet") or {}, self.config.timezone)
+            return parse_spreadsheet(reply.get("updatedSpreadsheet") or {}, self.config.timezone), requests
         raise GoogleWriteFailed(unit.code, "unreadable", unavailable_reason("unreadable", unit.location,
                                                                             self.service_account_email))
 

@@ -6,21 +6,23 @@ background colour and note of flagged staff cells, and the summary tab. It clear
 earlier flags first: every cell of the status columns below the header, and fills
 and notes on staff cells that carry our colours or our note prefix.
 
-Rows can move between the read and the write. ``remap_tab`` takes the state Google
-returned after the write and moves each row's flags to the row that now contains the
-same staff values; rows whose values changed get no flags until the next read.
+Rows and columns can move between the read and the write. ``repair_tab`` takes the
+state Google returned after the write and puts back every staff cell the write
+reached by mistake. It moves each flag to the row that now contains the same staff
+values and to the column its header moved to. Rows whose values changed get no flags
+until the next read.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sync.backends.google_grid import SheetGrid, SpreadsheetGrid, staff_rows
+from sync.backends.google_grid import SheetGrid, SpreadsheetGrid, align_sheets
 from sync.flags import ERROR_FILL, SUMMARY_HEADERS, VALID_FILL, WARNING_FILL, CellFlag, FlagPlan, TabFlags
 
 # Notes the sync writes start with this text, so a later run can tell them from staff notes.
@@ -132,9 +134,11 @@ def tab_requests(tab: TabWrite, status_header: str, details_header: str) -> list
     sheet_id = grid.sheet_id
     if tab.clear_only:
         return _stale_requests(tab, set())
-    # NOTE: the status columns are written at the positions read. If staff insert a column
-    # between the read and this write, the check after the write sees the shift and stops
-    # writing values, but this first write may already have replaced the last staff column.
+    # The batch addresses cells by position, as read. When staff insert or delete columns
+    # or rows before it arrives, it lands on other cells, including staff cells, so the
+    # backend then puts those cells back from the read with ``repair_tab``.
+    # NOTE: a batch request cannot check that a column is still where it was read, so
+    # the overwrite cannot be ruled out, only undone afterwards.
     requests: list[dict[str, Any]] = []
     needed_columns = max(tab.status_column, tab.details_column)
     if needed_columns > grid.column_count:
@@ -262,28 +266,212 @@ def summary_requests(summary: SummaryWrite, timezone: str, now: dt.datetime | No
     return requests
 
 
-def remap_tab(tab: TabWrite, before: SheetGrid, after: SheetGrid) -> TabWrite:
-    """Move the tab's flags from ``before``'s rows to the rows of ``after`` that hold the
-    same staff values (the k-th copy of a row goes to the k-th copy). Rows with no
-    match lose their flags; if the header row has no match, no flag is kept."""
-    skip = tab.sync_columns
-    old_rows = staff_rows(before, skip)
-    new_positions: dict[tuple[Any, ...], deque[int]] = {}
-    for row, content in sorted(staff_rows(after, skip).items()):
-        new_positions.setdefault(content, deque()).append(row)
-    moved: dict[int, int] = {}
-    for row, content in sorted(old_rows.items()):
-        queue = new_positions.get(content)
-        if queue:
-            moved[row] = queue.popleft()
-    header = moved.get(tab.header_row)
+# The cell fields the write-back sets on a tab; ``repair_tab`` puts back exactly these.
+RESTORABLE_FIELDS = ("userEnteredValue", "userEnteredFormat.backgroundColor", "userEnteredFormat.textFormat.bold",
+                     "userEnteredFormat.wrapStrategy", "note")
+
+
+def written_cells(requests: list[dict[str, Any]],
+                  row_counts: dict[int, int]) -> dict[int, dict[tuple[int, int], frozenset[str]]]:
+    """Collect the cells each ``updateCells`` request of a batch set, per sheet id, with the fields set.
+
+    A request given as a range without an end row reaches the last row of the grid,
+    taken from ``row_counts`` (sheet id to row count after the batch).
+    """
+    result: dict[int, dict[tuple[int, int], frozenset[str]]] = {}
+    for request in requests:
+        update = request.get("updateCells")
+        if update is None:
+            continue
+        fields = frozenset(f for f in str(update.get("fields", "")).split(",") if f)
+        if "range" in update:
+            grid_range = update["range"]
+            sheet_id = int(grid_range.get("sheetId", 0))
+            if sheet_id not in row_counts or "startColumnIndex" not in grid_range:
+                continue
+            first_row = int(grid_range.get("startRowIndex", 0)) + 1
+            last_row = int(grid_range.get("endRowIndex", row_counts[sheet_id]))
+            columns = range(int(grid_range["startColumnIndex"]) + 1, int(grid_range["endColumnIndex"]) + 1)
+            positions = [(row, column) for row in range(first_row, last_row + 1) for column in columns]
+        else:
+            start = update["start"]
+            sheet_id = int(start.get("sheetId", 0))
+            first_row, first_column = int(start.get("rowIndex", 0)) + 1, int(start.get("columnIndex", 0)) + 1
+            positions = [(first_row + i, first_column + j) for i, line in enumerate(update.get("rows") or [])
+                         for j, _ in enumerate(line.get("values") or [])]
+        cells = result.setdefault(sheet_id, {})
+        for position in positions:
+            cells[position] = cells.get(position, frozenset()) | fields
+    return result
+
+
+@dataclass
+class TabRepair:
+    """A tab's flags moved to where its rows and columns are now, and the requests that
+    first put back every cell the previous batch should not have changed."""
+
+    tab: TabWrite
+    requests: list[dict[str, Any]]
+
+
+def repair_tab(tab: TabWrite, after: SheetGrid, written: dict[tuple[int, int], frozenset[str]]) -> TabRepair:
+    """Compare the tab as the batch was built (``tab.grid``) with the tab after it.
+
+    Staff may have inserted, deleted or sorted rows or columns before the batch
+    arrived, so the batch, addressed by position, can have landed on other cells:
+    status columns on the last staff columns, fills and notes on other staff cells.
+    Every cell in ``written`` gets back the fields the batch set, as the cell now at
+    that place had them in ``tab.grid``. A cell that did not exist then (staff
+    inserted its row or column) is cleared in those fields, and so is a cell of our
+    old sync columns. The flags move with their rows and columns, and the sync
+    columns with the columns they were in.
+
+    NOTE: a value, note or colour that staff typed between the read and the batch into
+    a cell the batch overwrote is not known, so that edit is lost (the cell gets what
+    it had at the read, or nothing).
+    """
+    before = tab.grid
+    written_values = {position for position, fields in written.items() if "userEnteredValue" in fields}
+    alignment = align_sheets(before, after, tab.header_row, tab.sync_columns, written_values)
+    rows, columns = alignment.rows, alignment.columns
+    row_origins, column_origins = alignment.row_origins(), alignment.column_origins()
+
+    staff_images = [new for old, new in columns.items() if old not in tab.sync_columns and old <= _last_staff(tab)]
+    status = columns.get(tab.status_column) or max(staff_images, default=0) + 1
+    details = columns.get(tab.details_column) or status + 1
+    if details == status:
+        details = status + 1
+    header = alignment.header_row
+
+    grid = _copy_grid(after)
+    targets: dict[tuple[int, int], tuple[frozenset[str], dict[str, Any]]] = {}
+    for (row, column), fields in written.items():
+        fields = fields & frozenset(RESTORABLE_FIELDS)
+        if not fields:
+            continue
+        if header is not None and column in (status, details) and row >= header:
+            continue  # rewritten in full by the flags that follow
+        old_row, old_column = row_origins.get(row), column_origins.get(column)
+        if old_row is None or old_column is None or old_column in tab.sync_columns:
+            source: dict[str, Any] = {}
+            value = None
+        else:
+            source = before.cells.get((old_row, old_column), {})
+            value = _value_at(before, old_row, old_column)
+        target = _project(source, fields)
+        if target == _project(after.cells.get((row, column), {}), fields):
+            continue
+        targets[(row, column)] = (fields, target)
+        _apply(grid, row, column, fields, target, source, value)
+
+    requests = _restore_requests(after.sheet_id, targets)
     if header is None:
-        return TabWrite(grid=after, header_row=tab.header_row, status_column=tab.status_column,
-                        details_column=tab.details_column, clear_only=True)
-    statuses = {moved[row]: value for row, value in tab.statuses.items() if row in moved}
-    cells = [CellFlag(row=moved[f.row], column=f.column, severity=f.severity, note=f.note)
-             for f in tab.cells if f.row in moved]
-    return TabWrite(grid=after, header_row=header, status_column=tab.status_column,
-                    details_column=tab.details_column, statuses=statuses, cells=cells)
+        moved = TabWrite(grid=grid, header_row=tab.header_row, status_column=tab.status_column,
+                         details_column=tab.details_column, clear_only=True)
+        return TabRepair(moved, requests)
+    statuses = {rows[row]: value for row, value in tab.statuses.items() if row in rows}
+    cells = [CellFlag(row=rows[f.row], column=columns[f.column], severity=f.severity, note=f.note)
+             for f in tab.cells if f.row in rows and f.column in columns]
+    moved = TabWrite(grid=grid, header_row=header, status_column=status, details_column=details,
+                     statuses=statuses, cells=cells)
+    return TabRepair(moved, requests)
 
 
+def _last_staff(tab: TabWrite) -> int:
+    """Return the rightmost column left of the sync columns."""
+    return min(tab.sync_columns) - 1
+
+
+def _value_at(grid: SheetGrid, row: int, column: int) -> Any:
+    rows = grid.sheet.rows
+    if row > len(rows) or column > len(rows[row - 1]):
+        return None
+    return rows[row - 1][column - 1]
+
+
+def _project(cell: dict[str, Any], fields: frozenset[str]) -> dict[str, Any]:
+    """Return the parts of a CellData object that ``fields`` name, as an updateCells cell."""
+    result: dict[str, Any] = {}
+    if "userEnteredValue" in fields and cell.get("userEnteredValue"):
+        result["userEnteredValue"] = cell["userEnteredValue"]
+    source_format = cell.get("userEnteredFormat") or {}
+    cell_format: dict[str, Any] = {}
+    if "userEnteredFormat.backgroundColor" in fields and source_format.get("backgroundColor"):
+        cell_format["backgroundColor"] = source_format["backgroundColor"]
+    bold = (source_format.get("textFormat") or {}).get("bold")
+    if "userEnteredFormat.textFormat.bold" in fields and bold is not None:
+        cell_format["textFormat"] = {"bold": bold}
+    if "userEnteredFormat.wrapStrategy" in fields and source_format.get("wrapStrategy"):
+        cell_format["wrapStrategy"] = source_format["wrapStrategy"]
+    if cell_format:
+        result["userEnteredFormat"] = cell_format
+    if "note" in fields and cell.get("note"):
+        result["note"] = cell["note"]
+    return result
+
+
+def _copy_grid(grid: SheetGrid) -> SheetGrid:
+    sheet = dataclasses.replace(grid.sheet, rows=[list(line) for line in grid.sheet.rows])
+    return dataclasses.replace(grid, sheet=sheet, notes=dict(grid.notes), backgrounds=dict(grid.backgrounds),
+                               cells={key: dict(cell) for key, cell in grid.cells.items()})
+
+
+def _apply(grid: SheetGrid, row: int, column: int, fields: frozenset[str], target: dict[str, Any],
+           source: dict[str, Any], value: Any) -> None:
+    """Record in ``grid`` what the restore request sets, so the next batch is built on it."""
+    cell = grid.cells.setdefault((row, column), {})
+    if "userEnteredValue" in fields:
+        for key in ("userEnteredValue", "effectiveValue", "formattedValue", "effectiveFormat"):
+            cell.pop(key, None)
+            if key in source:
+                cell[key] = source[key]
+        rows = grid.sheet.rows
+        while len(rows) < row:
+            rows.append([])
+        line = rows[row - 1]
+        if len(line) < column:
+            line.extend([None] * (column - len(line)))
+        line[column - 1] = value
+    if "note" in fields:
+        cell.pop("note", None)
+        grid.notes.pop((row, column), None)
+        if target.get("note"):
+            cell["note"] = target["note"]
+            grid.notes[(row, column)] = str(target["note"])
+    cell_format = dict(cell.get("userEnteredFormat") or {})
+    target_format = target.get("userEnteredFormat") or {}
+    for name, key in (("userEnteredFormat.backgroundColor", "backgroundColor"),
+                      ("userEnteredFormat.textFormat.bold", "textFormat"),
+                      ("userEnteredFormat.wrapStrategy", "wrapStrategy")):
+        if name in fields:
+            cell_format.pop(key, None)
+            if key in target_format:
+                cell_format[key] = target_format[key]
+    cell["userEnteredFormat"] = cell_format
+    if "userEnteredFormat.backgroundColor" in fields:
+        grid.backgrounds.pop((row, column), None)
+        color = target_format.get("backgroundColor")
+        if color:
+            grid.backgrounds[(row, column)] = (float(color.get("red", 0)), float(color.get("green", 0)),
+                                               float(color.get("blue", 0)))
+
+
+def _restore_requests(sheet_id: int,
+                      targets: dict[tuple[int, int], tuple[frozenset[str], dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Build one updateCells per run of adjacent cells in a column that need the same fields."""
+    requests: list[dict[str, Any]] = []
+    run: list[tuple[int, int, frozenset[str], dict[str, Any]]] = []
+
+    def flush() -> None:
+        if run:
+            row, column, fields, _ = run[0]
+            requests.append(_update_cells(sheet_id, row, column, [[cell] for *_, cell in run],
+                                          ",".join(sorted(fields))))
+            run.clear()
+
+    for (row, column), (fields, target) in sorted(targets.items(), key=lambda item: (item[0][1], item[0][0])):
+        if run and (column != run[-1][1] or row != run[-1][0] + 1 or fields != run[-1][2]):
+            flush()
+        run.append((row, column, fields, target))
+    flush()
+    return requests

@@ -24,8 +24,11 @@ log = logging.getLogger(__name__)
 EPOCH = dt.datetime(1899, 12, 30)
 
 # Cell fields the reader needs; the same mask serves the read and the check after a write.
+# The userEnteredFormat parts are every format field the write-back sets, so a cell it
+# overwrote by mistake can be put back from the read (see ``repair_tab`` in google_flags).
 CELL_FIELDS = ("effectiveValue,userEnteredValue,formattedValue,effectiveFormat.numberFormat,"
-               "userEnteredFormat.backgroundColor,note")
+               "userEnteredFormat.backgroundColor,userEnteredFormat.textFormat.bold,"
+               "userEnteredFormat.wrapStrategy,note")
 SPREADSHEET_FIELDS = (
     "spreadsheetId,properties(title,locale,timeZone),"
     "sheets(properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount,frozenRowCount)),"
@@ -52,6 +55,8 @@ class SheetGrid:
     notes: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column), 1-based
     backgrounds: dict[tuple[int, int], tuple[float, float, float]] = field(default_factory=dict)
     protected_ranges: list[dict[str, Any]] = field(default_factory=list)
+    # Each non-empty cell as the API returned it (CELL_FIELDS only), (row, column), 1-based.
+    cells: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -171,6 +176,7 @@ def parse_sheet(sheet_json: dict[str, Any], converter: CellConverter) -> SheetGr
     rows: dict[int, list[Any]] = {}
     notes: dict[tuple[int, int], str] = {}
     backgrounds: dict[tuple[int, int], tuple[float, float, float]] = {}
+    cells: dict[tuple[int, int], dict[str, Any]] = {}
     for block in sheet_json.get("data") or []:
         start_row = int(block.get("startRow", 0))
         start_col = int(block.get("startColumn", 0))
@@ -180,6 +186,7 @@ def parse_sheet(sheet_json: dict[str, Any], converter: CellConverter) -> SheetGr
                 if not cell:
                     continue
                 col_number = start_col + col_offset + 1
+                cells[(row_number, col_number)] = cell
                 value = converter.convert(cell)
                 if value is not None:
                     line = rows.setdefault(row_number, [])
@@ -200,7 +207,7 @@ def parse_sheet(sheet_json: dict[str, Any], converter: CellConverter) -> SheetGr
     return SheetGrid(sheet=raw, row_count=int(grid_properties.get("rowCount", len(ordered))),
                      column_count=int(grid_properties.get("columnCount", 26)),
                      hidden=bool(properties.get("hidden", False)), notes=notes, backgrounds=backgrounds,
-                     protected_ranges=list(sheet_json.get("protectedRanges") or []))
+                     protected_ranges=list(sheet_json.get("protectedRanges") or []), cells=cells)
 
 
 def parse_spreadsheet(payload: dict[str, Any], programme_zone: str | None) -> SpreadsheetGrid:
@@ -216,14 +223,165 @@ def staff_rows(grid: SheetGrid, skip_columns: set[int]) -> dict[int, tuple[tuple
     """Each non-blank row's values as ((column, value), ...), leaving out ``skip_columns``."""
     result: dict[int, tuple[tuple[int, Any], ...]] = {}
     for index, line in enumerate(grid.sheet.rows, start=1):
-        cells = tuple((col, _comparable(value)) for col, value in enumerate(line, start=1)
+        cells = tuple((col, comparable(value)) for col, value in enumerate(line, start=1)
                       if value is not None and col not in skip_columns)
         if cells:
             result[index] = cells
     return result
 
 
-def _comparable(value: Any) -> Any:
+def comparable(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
+
+
+@dataclass
+class SheetAlignment:
+    """The positions of one state's rows and columns in a later state of a tab (1-based, old to new).
+
+    Rows or columns that staff deleted, and rows whose values changed, have no entry.
+    """
+
+    header_row: int | None  # the header row in the later state; None when it was not found
+    rows: dict[int, int]
+    columns: dict[int, int]
+
+    def row_origins(self) -> dict[int, int]:
+        return {new: old for old, new in self.rows.items()}
+
+    def column_origins(self) -> dict[int, int]:
+        return {new: old for old, new in self.columns.items()}
+
+
+def align_sheets(before: SheetGrid, after: SheetGrid, header_row: int, skip_columns: set[int],
+                 written_values: set[tuple[int, int]]) -> SheetAlignment:
+    """Align two states of a tab: columns by the header row, then rows by their values.
+
+    ``skip_columns`` are the sync columns of ``before``; ``written_values`` are the cells of
+    ``after`` whose value the write-back set, so their values are not staff values. A
+    column that staff insert or delete shifts the header cells, and a row that staff
+    insert, delete or sort moves the row's values. Cells between two matches are
+    aligned only when both gaps have the same size.
+    """
+    found_row, column_pairs = _match_header(before, after, header_row, written_values)
+    old_width = max([before.column_count, *skip_columns])
+    if found_row is None:
+        # NOTE: without the header row the columns cannot be matched, so they are
+        # assumed not to have moved.
+        columns = {column: column for column in range(1, min(old_width, after.column_count) + 1)}
+    else:
+        columns = _fill_gaps(column_pairs, old_width, after.column_count)
+
+    polluted = {column for _, column in written_values}
+    staff_columns = sorted(column for column in columns
+                           if column not in skip_columns and columns[column] not in polluted)
+    images = [columns[column] for column in staff_columns]
+    old_rows = _row_signatures(before, dict(zip(staff_columns, images)))
+    new_rows = _row_signatures(after, {image: image for image in images})
+    positions: dict[tuple[Any, ...], list[int]] = {}
+    for row, content in sorted(new_rows.items()):
+        positions.setdefault(content, []).append(row)
+    row_pairs: dict[int, int] = {}
+    for row, content in sorted(old_rows.items()):
+        queue = positions.get(content)
+        if queue:
+            row_pairs[row] = queue.pop(0)
+    rows = _fill_gaps(row_pairs, before.row_count, after.row_count)
+    header = rows.get(header_row)
+    if header is None and found_row is not None and found_row not in rows.values():
+        header = found_row
+    return SheetAlignment(header_row=header, rows=rows, columns=columns)
+
+
+def _row_signatures(grid: SheetGrid, columns: dict[int, int]) -> dict[int, tuple[tuple[int, Any], ...]]:
+    """Return each non-blank row's values in ``columns``, keyed by the column each maps to."""
+    result: dict[int, tuple[tuple[int, Any], ...]] = {}
+    for index, line in enumerate(grid.sheet.rows, start=1):
+        cells = tuple(sorted((columns[col], comparable(value)) for col, value in enumerate(line, start=1)
+                             if value is not None and col in columns))
+        if cells:
+            result[index] = cells
+    return result
+
+
+def _match_header(before: SheetGrid, after: SheetGrid, header_row: int,
+                  written_values: set[tuple[int, int]]) -> tuple[int | None, dict[int, int]]:
+    """Find the row of ``after`` that contains ``before``'s header cells in the same order.
+
+    Returns that row and the matched columns (old to new); ties go to the row nearest
+    to the old header row.
+    """
+    if header_row > len(before.sheet.rows):
+        return None, {}
+    header = [(col, comparable(value)) for col, value in enumerate(before.sheet.rows[header_row - 1], start=1)
+              if value is not None]
+    wanted = {value for _, value in header}
+    needed = max(1, (len(header) + 1) // 2)
+    best: tuple[int, int, int, dict[int, int]] | None = None
+    for row, line in enumerate(after.sheet.rows, start=1):
+        cells = [(col, comparable(value)) for col, value in enumerate(line, start=1)
+                 if value is not None and (row, col) not in written_values]
+        if len({value for _, value in cells} & wanted) < needed:
+            continue
+        pairs = _common_subsequence(header, cells)
+        score = (len(pairs), -abs(row - header_row))
+        if best is None or score > best[:2]:
+            best = (score[0], score[1], row, pairs)
+    if best is None:
+        return None, {}
+    return best[2], best[3]
+
+
+def _common_subsequence(old: list[tuple[int, Any]], new: list[tuple[int, Any]]) -> dict[int, int]:
+    """Pair the columns of the longest common subsequence of two rows' values (old column to new)."""
+    lengths = [[0] * (len(new) + 1) for _ in range(len(old) + 1)]
+    for i in range(len(old) - 1, -1, -1):
+        for j in range(len(new) - 1, -1, -1):
+            if old[i][1] == new[j][1]:
+                lengths[i][j] = lengths[i + 1][j + 1] + 1
+            else:
+                lengths[i][j] = max(lengths[i + 1][j], lengths[i][j + 1])
+    pairs: dict[int, int] = {}
+    i = j = 0
+    while i < len(old) and j < len(new):
+        if old[i][1] == new[j][1]:
+            pairs[old[i][0]] = new[j][0]
+            i += 1
+            j += 1
+        elif lengths[i + 1][j] >= lengths[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def _fill_gaps(pairs: dict[int, int], old_count: int, new_count: int) -> dict[int, int]:
+    """Extend matched positions (old to new) to the unmatched ones around them.
+
+    Positions before the first match and after the last one keep that match's offset.
+    A gap between two matches is filled only when it has the same size on both sides,
+    because otherwise the insert or delete inside it could be anywhere.
+    """
+    result = dict(pairs)
+    used = set(pairs.values())
+    anchors = sorted(pairs.items())
+    if not anchors:
+        return result
+
+    def put(old: int, new: int) -> None:
+        if 1 <= new <= new_count and new not in used:
+            result[old] = new
+            used.add(new)
+
+    first_old, first_new = anchors[0]
+    for old in range(1, first_old):
+        put(old, old + first_new - first_old)
+    for (old_1, new_1), (old_2, new_2) in zip(anchors, anchors[1:]):
+        if old_2 - old_1 == new_2 - new_1:
+            for step in range(1, old_2 - old_1):
+                put(old_1 + step, new_1 + step)
+    last_old, last_new = anchors[-1]
+    for old in range(last_old + 1, old_count + 1):
+        put(old, old + last_new - last_old)
+    return result

@@ -569,6 +569,39 @@ class StandinServer:
             sheets_batch.delete_dimension_block(spreadsheet, sheet, "ROWS", start, end)
             self._state.bump(spreadsheet)
 
+    def insert_columns(self, spreadsheet_id: str, sheet_title: str, index: int, count: int = 1) -> None:
+        """Insert `count` blank columns before zero-based column `index` (0 is column A), as staff would.
+
+        Cells, merges, protected ranges and column metadata to the right move right like in Google Sheets.
+        """
+        if count < 1:
+            raise ValueError(f"insert_columns needs a count of at least 1, got {count}")
+        with self._lock:
+            spreadsheet = self._spreadsheet(spreadsheet_id)
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            if not 0 <= index <= sheet.column_count:
+                raise ValueError(f"column index {index} is outside 0..{sheet.column_count} for tab {sheet_title!r}")
+            sheets_batch.insert_dimension_block(spreadsheet, sheet, "COLUMNS", index, count)
+            self._state.bump(spreadsheet)
+
+    def delete_columns(self, spreadsheet_id: str, sheet_title: str, start: int, end: int) -> None:
+        """Delete zero-based columns start..end-1, as staff would between a read and a write."""
+        with self._lock:
+            spreadsheet = self._spreadsheet(spreadsheet_id)
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            if not 0 <= start < end <= sheet.column_count:
+                raise ValueError(f"columns {start}..{end} are outside 0..{sheet.column_count} for tab {sheet_title!r}")
+            sheets_batch.delete_dimension_block(spreadsheet, sheet, "COLUMNS", start, end)
+            self._state.bump(spreadsheet)
+
+    def get_cells(self, spreadsheet_id: str, sheet_title: str) -> dict[str, dict[str, Any]]:
+        """Return {"B2": CellData} for every cell that is not blank, as spreadsheets.get gives them."""
+        with self._lock:
+            spreadsheet = self._spreadsheet(spreadsheet_id)
+            sheet = self._sheet(spreadsheet_id, sheet_title)
+            return {cell_name(row, col): cell.to_json(spreadsheet.locale)
+                    for row, col, cell in sheet.iter_cells() if not cell.is_blank()}
+
     def touch(self, spreadsheet_id: str) -> str:
         """Bump modifiedTime as any edit would, and return the new value."""
         with self._lock:
