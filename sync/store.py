@@ -47,7 +47,8 @@ CREATE TABLE IF NOT EXISTS workbooks (
     rows_digest TEXT,
     last_write_at TEXT,
     last_write_status TEXT,
-    flags_digest TEXT
+    flags_digest TEXT,
+    written_stamp TEXT
 );
 CREATE TABLE IF NOT EXISTS rows (
     unit TEXT NOT NULL,
@@ -125,6 +126,9 @@ class Store:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute("PRAGMA foreign_keys=ON")
         self._conn.executescript(_DDL)
+        columns = {row["name"] for row in self._conn.execute("PRAGMA table_info(workbooks)")}
+        if "written_stamp" not in columns:  # stores created before this column existed
+            self._conn.execute("ALTER TABLE workbooks ADD COLUMN written_stamp TEXT")
         self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def close(self) -> None:
@@ -234,11 +238,14 @@ class Store:
     def set_written(self, unit: str, modified: str | None, flags_digest: str) -> None:
         """Remember the workbook's modification stamp and flag digest after our own write-back."""
         with self.transaction() as conn:
-            conn.execute("UPDATE workbooks SET modified=?, flags_digest=? WHERE unit=?", (modified, flags_digest, unit))
+            conn.execute("UPDATE workbooks SET modified=?, written_stamp=?, flags_digest=? WHERE unit=?",
+                         (modified, modified, flags_digest, unit))
 
     def flags_digest(self, unit: str) -> tuple[str | None, str | None]:
-        row = self._conn.execute("SELECT modified, flags_digest FROM workbooks WHERE unit=?", (unit,)).fetchone()
-        return (row["modified"], row["flags_digest"]) if row else (None, None)
+        """Return the stamp the workbook had right after our last write-back, and that
+        write's flag digest: the flags are still in place only while the stamp is unchanged."""
+        row = self._conn.execute("SELECT written_stamp, flags_digest FROM workbooks WHERE unit=?", (unit,)).fetchone()
+        return (row["written_stamp"], row["flags_digest"]) if row else (None, None)
 
     # ------------------------------------------------------------ reading
 

@@ -151,3 +151,16 @@ def test_formula_like_text_is_written_as_text(config, schema):
     for row in summary.iter_rows(min_row=3):
         for cell in row:
             assert cell.data_type != "f"
+
+
+def test_staff_edit_rewrites_unchanged_flags(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    wb = load_workbook(damdoi)
+    ws = wb["Học bổng"]
+    headers = [c.value for c in ws[1]]
+    ws.delete_cols(headers.index("Kết quả kiểm tra") + 1, 2)  # staff removed our columns
+    wb.save(damdoi)
+    summary = run_sync(config, schema, units=["DAMDOI"])
+    assert summary.written == ["DAMDOI"]
+    headers = [c.value for c in load_workbook(damdoi)["Học bổng"][1]]
+    assert "Kết quả kiểm tra" in headers
