@@ -13,10 +13,11 @@ from types import FrameType
 
 from jobs.clock import Clock, FixedClock, SystemClock
 from jobs.lock import AlreadyRunning, InstanceLock, lock_path
-from jobs.mail import MailConfigError
+from jobs.mail import DeliveryResult, MailConfigError
 from jobs.scheduler import JOB_NAMES, ScheduleConfigError, build_scheduler
 from jobs.tasks import Jobs, due_reminders
 from sheets_schema import ConfigError, load_config, load_schema
+from sheets_schema.config import Config
 from sync.store import Store
 
 log = logging.getLogger("jobs")
@@ -70,9 +71,31 @@ def cmd_run_once(jobs: Jobs, name: str) -> int:
     if name == "sync":
         print(result.text())
         return EXIT_OK
-    print(f"Đã gửi {len(result.sent)} thư; {len(result.retrying)} thư sẽ gửi lại sau; "
-          f"{len(result.failed)} thư không gửi được.")
+    print(delivery_message(result, jobs.config))
     return EXIT_OK if not result.failed else EXIT_FAILED
+
+
+def _shown_path(path: Path) -> str:
+    """Show ``path`` relative to the working folder when it lies inside it, else in full."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def delivery_message(result: DeliveryResult, config: Config) -> str:
+    """Summarise a delivery pass for the operator in the words of the configured transport.
+
+    The outbox transport only writes .eml files, so its summary must not claim that mail was sent.
+    """
+    transport = str(config.mail.get("transport", "outbox")).lower()
+    sent, retrying, failed = len(result.sent), len(result.retrying), len(result.failed)
+    if transport == "smtp":
+        host = config.mail.get("smtp_host", "localhost")
+        return (f"Đã gửi {sent} thư qua máy chủ thư {host}; {retrying} thư sẽ gửi lại sau; "
+                f"{failed} thư không gửi được.")
+    return (f"Đã ghi {sent} thư vào thư mục thư đi {_shown_path(config.outbox_dir)} (chưa gửi qua máy chủ thư); "
+            f"{retrying} thư sẽ ghi lại sau; {failed} thư không ghi được.")
 
 
 def cmd_preview(jobs: Jobs, kind: str, unit_code: str | None, out: str | None) -> int:

@@ -124,22 +124,29 @@ def cmd_provision_google(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sync", description="Kiểm tra và đồng bộ bảng tính của các đơn vị.")
-    parser.add_argument("--config", help="thư mục cấu hình (mặc định: config/ hoặc biến KETNOI_CONFIG)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="ghi nhật ký chi tiết ra stderr")
+    # The common options are accepted before or after the sub-command.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", default=argparse.SUPPRESS,
+                        help="thư mục cấu hình (mặc định: config/ hoặc biến KETNOI_CONFIG)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="ghi nhật ký chi tiết ra stderr")
+    parser = argparse.ArgumentParser(prog="python -m sync", parents=[common],
+                                     description="Kiểm tra và đồng bộ bảng tính của các đơn vị.")
     sub = parser.add_subparsers(dest="command", required=True)
-    validate = sub.add_parser("validate", help="kiểm tra một hoặc nhiều tệp .xlsx")
+    validate = sub.add_parser("validate", parents=[common], help="kiểm tra một hoặc nhiều tệp .xlsx")
     validate.add_argument("files", nargs="+", help="tệp .xlsx; tên tệp (không có đuôi) là mã đơn vị")
     validate.add_argument("--json", action="store_true", help="in kết quả dạng JSON {issues, rows}")
     validate.set_defaults(func=cmd_validate)
-    run = sub.add_parser("run", help="đồng bộ mọi đơn vị trong cấu hình")
+    run = sub.add_parser("run", parents=[common], help="đồng bộ mọi đơn vị trong cấu hình")
     run.add_argument("--unit", action="append", help="chỉ đồng bộ đơn vị này (có thể lặp lại)")
     run.add_argument("--no-write", action="store_true", help="không ghi kết quả kiểm tra vào bảng tính")
     run.set_defaults(func=cmd_run)
-    provision = sub.add_parser("provision-google", help="tạo mới hoặc cập nhật bảng tính Google của đơn vị")
+    provision = sub.add_parser("provision-google", parents=[common], help="tạo mới hoặc cập nhật bảng tính Google của đơn vị")
     provision.add_argument("unit", nargs="+", help="mã đơn vị; đơn vị chưa có mã bảng tính thì tạo bảng tính mới")
     provision.set_defaults(func=cmd_provision_google)
     args = parser.parse_args(argv)
+    args.config = getattr(args, "config", None)
+    args.verbose = getattr(args, "verbose", False)
     _configure_logging(args.verbose)
     return int(args.func(args))
 

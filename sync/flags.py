@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 
 from sheets_schema.schema import Schema
 from sync.messages import status_text
 from sync.model import Issue, TabLayout, UnitResult
 
+log = logging.getLogger(__name__)
+
 ERROR_FILL = "FFC7CE"  # light red
 WARNING_FILL = "FFEB9C"  # light yellow
 VALID_FILL = "C6EFCE"  # light green, on the status cell only
 NOTE_AUTHOR = "ketnoi"
+MAX_COLUMNS = 16384  # the last column of an Excel or Google sheet (XFD)
 SUMMARY_HEADERS = ("Trang tính", "Dòng", "Cột", "Mức độ", "Mã lỗi", "Giá trị", "Nội dung", "Đã giải trình")
 
 
@@ -58,6 +62,27 @@ def _short(message: str) -> str:
     return message
 
 
+def sync_column_positions(layout: TabLayout) -> tuple[int, int] | None:
+    """Return the (status, details) columns for a tab, never a column holding staff data.
+
+    A sync column found by its header is reused wherever staff moved it. A missing one
+    goes right of every staff column (and of the other sync column), so a renamed or
+    deleted `Chi tiết lỗi` never lands on the staff column next to `Kết quả kiểm tra`.
+    Returns None when that would pass the last column a spreadsheet can have.
+    """
+    staff_last = layout.last_column
+    status, details = layout.status_column, layout.details_column
+    if status is None:
+        status = max(staff_last, details or 0) + 1
+    if details is None:
+        details = status + 1
+        if details <= staff_last:
+            details = max(staff_last, status) + 1
+    if max(status, details) > MAX_COLUMNS:
+        return None
+    return status, details
+
+
 def plan_flags(result: UnitResult, schema: Schema) -> FlagPlan:
     tab_titles = {t.key: t.title for t in schema.tabs}
     by_row: dict[tuple[str, int], list[Issue]] = {}
@@ -66,10 +91,12 @@ def plan_flags(result: UnitResult, schema: Schema) -> FlagPlan:
             by_row.setdefault((issue.tab, issue.row), []).append(issue)
     tabs = []
     for tab_key, layout in result.layouts.items():
-        status_col = layout.status_column or layout.last_column + 1
-        details_col = layout.details_column or status_col + 1
-        if details_col == status_col:
-            details_col = status_col + 1
+        positions = sync_column_positions(layout)
+        if positions is None:
+            log.warning("tab %s of %s has data up to the last spreadsheet column; its status columns are not written",
+                        tab_key, result.unit)
+            continue
+        status_col, details_col = positions
         flags = TabFlags(layout=layout, status_column=status_col, details_column=details_col)
         for row in layout.data_rows:
             found = by_row.get((tab_key, row), [])

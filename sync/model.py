@@ -69,6 +69,9 @@ class RawSheet:
     rows: list[list[Any]]
     merges: list[tuple[int, int, int, int]] = field(default_factory=list)  # min_row, min_col, max_row, max_col (1-based)
     sheet_id: int | None = None
+    # Cached results of formula cells, by 1-based (row, column): kept so that a later read
+    # of a file we rewrote (openpyxl drops these results when it saves) can use them.
+    formula_values: dict[tuple[int, int], Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

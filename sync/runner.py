@@ -12,6 +12,7 @@ from sheets_schema.config import Config, Unit
 from sheets_schema.schema import CONTRACT_PATH, Schema
 from sync.api import validate_workbooks
 from sync.backends import Backend
+from sync.cells import FormulaNoValue
 from sync.errors import KetnoiError, WorkbookUnavailable, WriteSkipped
 from sync.flags import plan_flags
 from sync.model import RawWorkbook, UnitResult
@@ -123,7 +124,9 @@ def run_sync(config: Config, schema: Schema, units: list[str] | None = None, wri
                                                         location=_location(config, unit), status="unchanged")
                     continue
                 try:
-                    workbooks[unit.code] = backend.read(unit)
+                    workbook = backend.read(unit)
+                    _restore_formula_values(store, workbook)
+                    workbooks[unit.code] = workbook
                 except WorkbookUnavailable as exc:
                     log.warning("unit %s unreadable (%s)", unit.code, exc.kind)
                     snapshots[unit.code] = _failed(schema, config, unit, exc)
@@ -168,6 +171,20 @@ def run_sync(config: Config, schema: Schema, units: list[str] | None = None, wri
     finally:
         if own_store:
             store.close()
+
+
+def _restore_formula_values(store: Store, workbook: RawWorkbook) -> None:
+    """Put back formula results that our own last write-back dropped from this file."""
+    saved = store.formula_values(workbook.unit, workbook.modified)
+    if not saved:
+        return
+    for sheet in workbook.sheets:
+        cells = saved.get(sheet.title, {})
+        for (row, col), value in cells.items():
+            if row <= len(sheet.rows) and col <= len(sheet.rows[row - 1]):
+                if isinstance(sheet.rows[row - 1][col - 1], FormulaNoValue):
+                    sheet.rows[row - 1][col - 1] = value
+                    sheet.formula_values[(row, col)] = value
 
 
 def _backend(instances: dict[str, Backend], factories: dict[str, Any], name: str) -> Backend | None:
@@ -215,6 +232,15 @@ def _write_back(store: Store, backend: Backend, unit: Unit, workbook: RawWorkboo
         summary.write_skipped[unit.code] = "không ghi được tệp"
         store.record_write(unit.code, f"failed: {type(exc).__name__}")
         return
+    except Exception as exc:  # noqa: BLE001 - one workbook's write-back must never stop the others
+        log.exception("write-back for %s failed unexpectedly", unit.code)
+        summary.write_skipped[unit.code] = f"lỗi không xác định khi ghi ({type(exc).__name__})"
+        store.record_write(unit.code, f"failed: {type(exc).__name__}")
+        return
     store.set_written(unit.code, new_stamp, digest)
     store.record_write(unit.code, "ok")
+    if unit.backend == "xlsx":
+        # openpyxl drops cached formula results when it saves: keep them for a read of
+        # this very file (for example after a configuration change) until staff save it again.
+        store.save_formula_values(unit.code, new_stamp, {s.title: s.formula_values for s in workbook.sheets})
     summary.written.append(unit.code)

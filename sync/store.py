@@ -77,6 +77,11 @@ CREATE TABLE IF NOT EXISTS issues (
     resolved_run INTEGER,
     resolved_at TEXT
 );
+CREATE TABLE IF NOT EXISTS formula_values (
+    unit TEXT PRIMARY KEY,
+    stamp TEXT NOT NULL,
+    values_json TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS issues_open ON issues (unit, resolved_run);
 CREATE INDEX IF NOT EXISTS rows_tab ON rows (tab, unit);
 """
@@ -247,6 +252,25 @@ class Store:
         row = self._conn.execute("SELECT written_stamp, flags_digest FROM workbooks WHERE unit=?", (unit,)).fetchone()
         return (row["written_stamp"], row["flags_digest"]) if row else (None, None)
 
+    def save_formula_values(self, unit: str, stamp: str | None, sheets: dict[str, dict[tuple[int, int], Any]]) -> None:
+        """Keep the cached formula results of a workbook we just rewrote (stamp after the write)."""
+        payload = {title: [[row, col, _tag(value)] for (row, col), value in cells.items()]
+                   for title, cells in sheets.items() if cells}
+        with self.transaction() as conn:
+            if not payload or stamp is None:
+                conn.execute("DELETE FROM formula_values WHERE unit=?", (unit,))
+                return
+            conn.execute("INSERT OR REPLACE INTO formula_values(unit, stamp, values_json) VALUES (?,?,?)",
+                         (unit, stamp, json.dumps(payload, ensure_ascii=False)))
+
+    def formula_values(self, unit: str, stamp: str | None) -> dict[str, dict[tuple[int, int], Any]]:
+        """Return the formula results saved for ``unit`` if the workbook still has ``stamp``."""
+        row = self._conn.execute("SELECT stamp, values_json FROM formula_values WHERE unit=?", (unit,)).fetchone()
+        if row is None or stamp is None or row["stamp"] != stamp:
+            return {}
+        return {title: {(r, c): _untag(v) for r, c, v in cells}
+                for title, cells in json.loads(row["values_json"]).items()}
+
     # ------------------------------------------------------------ reading
 
     def latest_run(self) -> dict[str, Any] | None:
@@ -304,3 +328,29 @@ def _digest(rows: list[RowRecord]) -> str:
         h.update(json.dumps({k: json_value(v) for k, v in r.values.items()}, sort_keys=True,
                             ensure_ascii=False).encode())
     return h.hexdigest()
+
+
+def _tag(value: Any) -> list[Any]:
+    """JSON form of a cell value that keeps dates and times apart from text."""
+    if isinstance(value, dt.datetime):
+        return ["datetime", value.isoformat()]
+    if isinstance(value, dt.date):
+        return ["date", value.isoformat()]
+    if isinstance(value, dt.time):
+        return ["time", value.isoformat()]
+    if isinstance(value, dt.timedelta):
+        return ["timedelta", value.total_seconds()]
+    return ["value", value]
+
+
+def _untag(tagged: list[Any]) -> Any:
+    kind, value = tagged
+    if kind == "datetime":
+        return dt.datetime.fromisoformat(value)
+    if kind == "date":
+        return dt.date.fromisoformat(value)
+    if kind == "time":
+        return dt.time.fromisoformat(value)
+    if kind == "timedelta":
+        return dt.timedelta(seconds=value)
+    return value

@@ -31,12 +31,16 @@ _BUILTIN_MAX = 164  # custom number format ids start here
 class _Parser(WorkSheetParser):
     """Keep the cached value of formula cells, but remember cells that have none."""
 
+    formula_values: dict[tuple[int, int], Any]
+
     def parse_cell(self, element: Any) -> dict[str, Any]:
         formula = element.find(FORMULA_TAG)
         cell: dict[str, Any] = super().parse_cell(element)
-        if formula is not None and cell["value"] is None:
-            text = "=" + (formula.text or "")
-            cell["value"] = FormulaNoValue(text)
+        if formula is not None:
+            if cell["value"] is None:
+                cell["value"] = FormulaNoValue("=" + (formula.text or ""))
+            elif cell["data_type"] != "e":
+                self.formula_values[(cell["row"], cell["column"])] = cell["value"]
         return cell
 
 
@@ -67,6 +71,7 @@ def _read_sheet(workbook: Any, worksheet: Any, sci_styles: frozenset[int]) -> Ra
         parser = _Parser(src, worksheet._shared_strings, data_only=True, epoch=workbook.epoch,
                          date_formats=workbook._date_formats,
                          timedelta_formats=workbook._timedelta_formats)
+        parser.formula_values = {}
         last_data_row = 0
         for row_index, cells in parser.parse():
             if not cells:
@@ -99,7 +104,7 @@ def _read_sheet(workbook: Any, worksheet: Any, sci_styles: frozenset[int]) -> Ra
             for cell_range in merged.mergeCell:
                 min_col, min_row, max_col, max_row = range_boundaries(cell_range.ref)
                 merges.append((min_row, min_col, max_row, max_col))
-    return RawSheet(title=worksheet.title, rows=rows, merges=merges)
+    return RawSheet(title=worksheet.title, rows=rows, merges=merges, formula_values=parser.formula_values)
 
 
 def read_xlsx(path: Path, unit: str) -> RawWorkbook:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from openpyxl.cell.cell import MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -38,12 +40,24 @@ def lock_files(path: Path) -> list[Path]:
 
 def save_atomically(workbook, path: Path) -> None:  # type: ignore[no-untyped-def]
     """Save an openpyxl workbook over ``path`` through a temporary file in the same folder
-    and an atomic rename, so a reader never sees a half-written file."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.xlsx", dir=path.parent)
+    and an atomic rename, so a reader never sees a half-written file.
+
+    A symlink is followed (the file it points to is replaced, the link stays), and the
+    file keeps its permission bits; a new file gets the usual 0666 less the umask.
+    """
+    target = Path(os.path.realpath(path))
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".tmp.xlsx", dir=target.parent)
     os.close(fd)
     try:
         workbook.save(tmp_name)
-        os.replace(tmp_name, path)
+        os.chmod(tmp_name, mode)
+        os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
         raise
@@ -79,6 +93,8 @@ def write_flags_xlsx(path: Path, expected_stamp: str | None, plan: FlagPlan, tim
                 continue
             _apply_tab(workbook[tab.layout.sheet_title], tab, plan)
         _write_summary(workbook, plan, timezone)
+        # openpyxl cannot keep formula results: ask Excel and LibreOffice to recompute on open.
+        workbook.calculation.fullCalcOnLoad = True
         # Re-check just before replacing: staff may have saved while we worked.
         if lock_files(path):
             raise WriteSkipped(plan.unit, "lock file appeared during write-back")
@@ -96,6 +112,8 @@ def _apply_tab(ws, tab, plan: FlagPlan) -> None:  # type: ignore[no-untyped-def]
     header_fill = _fill("D9D9D9")
     for col, title in ((tab.status_column, plan.status_header), (tab.details_column, plan.details_header)):
         cell = ws.cell(row=layout.header_row, column=col)
+        if isinstance(cell, MergedCell):
+            continue  # a title merged across our column: leave it as staff made it
         cell.value = title
         cell.font = header_font
         cell.fill = header_fill
@@ -110,7 +128,7 @@ def _apply_tab(ws, tab, plan: FlagPlan) -> None:  # type: ignore[no-untyped-def]
     # Clear what earlier runs wrote: our fills and notes on staff cells, our columns.
     for row in ws.iter_rows(min_row=layout.header_row + 1, max_row=max_row):
         for cell in row:
-            if cell.column in sync_cols:
+            if isinstance(cell, MergedCell) or cell.column in sync_cols:
                 continue
             if _is_our_fill(cell):
                 cell.fill = PatternFill(fill_type=None)
@@ -119,6 +137,8 @@ def _apply_tab(ws, tab, plan: FlagPlan) -> None:  # type: ignore[no-untyped-def]
     for row_number in range(layout.header_row + 1, max_row + 1):
         for col in sync_cols:
             cell = ws.cell(row=row_number, column=col)
+            if isinstance(cell, MergedCell):
+                continue
             if cell.value is not None or _is_our_fill(cell):
                 cell.value = None
                 cell.fill = PatternFill(fill_type=None)
@@ -126,10 +146,12 @@ def _apply_tab(ws, tab, plan: FlagPlan) -> None:  # type: ignore[no-untyped-def]
     wrap = Alignment(wrap_text=True, vertical="top")
     for row_number, (status, details, severity) in tab.statuses.items():
         status_cell = ws.cell(row=row_number, column=tab.status_column)
+        details_cell = ws.cell(row=row_number, column=tab.details_column)
+        if isinstance(status_cell, MergedCell) or isinstance(details_cell, MergedCell):
+            continue
         status_cell.value = status
         status_cell.data_type = "s"
         status_cell.fill = _fill({"error": ERROR_FILL, "warning": WARNING_FILL}.get(severity, VALID_FILL))
-        details_cell = ws.cell(row=row_number, column=tab.details_column)
         details_cell.value = details or None
         if details:
             details_cell.data_type = "s"
@@ -143,11 +165,23 @@ def _apply_tab(ws, tab, plan: FlagPlan) -> None:  # type: ignore[no-untyped-def]
             severities[key] = flag.severity
     for (row_number, col), texts in notes.items():
         cell = ws.cell(row=row_number, column=col)
+        if isinstance(cell, MergedCell):
+            cell = _merge_anchor(ws, row_number, col) or cell
+            if isinstance(cell, MergedCell):
+                continue
         cell.fill = _fill(ERROR_FILL if severities[(row_number, col)] == "error" else WARNING_FILL)
         if cell.comment is None:
             comment = Comment("\n".join(texts), NOTE_AUTHOR)
             comment.width, comment.height = 320, 120
             cell.comment = comment
+
+
+def _merge_anchor(ws, row: int, column: int):  # type: ignore[no-untyped-def]
+    """The top-left cell of the merged range covering (row, column): the one a user sees."""
+    for merged in ws.merged_cells.ranges:
+        if merged.min_row <= row <= merged.max_row and merged.min_col <= column <= merged.max_col:
+            return ws.cell(row=merged.min_row, column=merged.min_col)
+    return None
 
 
 def _write_summary(workbook, plan: FlagPlan, timezone: str) -> None:  # type: ignore[no-untyped-def]

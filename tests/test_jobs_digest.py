@@ -264,3 +264,21 @@ def test_preview_writes_html_and_prints_path(tmp_path, sample_path):
     assert "Kính gửi: <strong>Huyện đoàn Đầm Dơi</strong>" in html
     assert "DAMDOI.xlsx › Học bổng › E7" in html
     assert list((tmp_path / "var" / "outbox").glob("*.eml")) == []
+
+
+def test_run_once_with_outbox_says_written_not_sent(tmp_path, sample_path):
+    workbooks = tmp_path / "var" / "workbooks"
+    workbooks.mkdir(parents=True)
+    shutil.copy(sample_path, workbooks / "DAMDOI.xlsx")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KETNOI_")}
+    env.update(KETNOI_DATA_DIR=str(tmp_path), PYTHONPATH=str(REPO_ROOT))
+    run = [sys.executable, "-m", "jobs", "--now", "2022-11-07T07:30", "run-once"]
+    subprocess.run(run + ["sync"], cwd=tmp_path, env=env, check=True, capture_output=True)
+
+    digest = subprocess.run(run + ["digest"], cwd=tmp_path, env=env, capture_output=True, text=True)
+
+    written = len(list((tmp_path / "var" / "outbox").glob("*.eml")))
+    assert digest.returncode == 0, digest.stderr
+    assert written > 0
+    assert digest.stdout.strip() == (f"Đã ghi {written} thư vào thư mục thư đi var/outbox (chưa gửi qua máy chủ thư); "
+                                     "0 thư sẽ ghi lại sau; 0 thư không ghi được.")

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from jobs.__main__ import delivery_message
 from jobs.mail import MAX_ATTEMPTS, MailError, MailLog, SmtpSettings, SmtpTransport, smtp_settings
 from tests.test_jobs_support import (CAINUOC_MARKER, SmtpServer, make_jobs, prepare_workbooks,
                                      synced_store, two_unit_config)
@@ -190,6 +191,16 @@ def test_rejected_message_is_retried_with_back_off(units, schema, plain_server):
     assert [(e["status"], e["attempts"]) for e in entries if e["message_id"] == first.retrying[0]] == [("sent", 2)]
     units_received = sorted(m["X-Ketnoi-Unit"] for m in plain_server.handler.parsed())
     assert units_received == ["CAINUOC", "DAMDOI", "TINH"]
+
+
+def test_delivery_message_names_smtp_server(units, schema, plain_server):
+    config = smtp_config(units, plain_server.port)
+    plain_server.handler.reject_next = 1
+
+    result = run_digest(config, schema)
+
+    assert delivery_message(result, config) == ("Đã gửi 2 thư qua máy chủ thư 127.0.0.1; 1 thư sẽ gửi lại sau; "
+                                                "0 thư không gửi được.")
 
 
 def test_unreachable_server_gives_up_after_max_attempts(units, schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -155,6 +156,100 @@ def _submit_valid(at: AppTest) -> str:
     text = _submit(at)
     assert "Đăng ký thành công" in text
     return text
+
+
+# Text a unit could type into its «Tuyển dụng» tab to make the public page show a link, an icon or markup.
+HOSTILE = {
+    "employer": "Công ty www.evil.example.com **đậm** _nghiêng_",
+    "position": "Thợ hàn https://phish.example.com/dang-nhap :material/warning:",
+    "trade": "Cơ khí <script>alert(1)</script> <a href=\"https://evil.example\">bấm</a>",
+    "min_education": "[bấm vào đây](https://evil.example/x) ![ảnh](https://evil.example/a.png)",
+    "contact_phone": "0290 \u202e383456\u202c \u2067x\u2069",
+}
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+
+class CardParser(HTMLParser):
+    """Collect the tags, attributes and text of an st.html card."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str | None]] = []
+        self.text: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag, attrs):  # type: ignore[no-untyped-def]
+        self.tags.append(tag)
+        self.attributes.extend(attrs)
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):  # type: ignore[no-untyped-def]
+        self._in_style = False
+
+    def handle_data(self, data):  # type: ignore[no-untyped-def]
+        if not self._in_style:
+            self.text.append(data)
+
+
+@pytest.fixture
+def hostile_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data folder whose store holds one open opening with hostile employer text."""
+    monkeypatch.setenv("KETNOI_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("KETNOI_TODAY", "2022-06-01")
+    opening = _opening("DAMDOI", 2, "x", "x", "Dài hạn")
+    opening.values.update(HOSTILE)
+    with Store(tmp_path / "var" / "ketnoi.sqlite3") as store:
+        store.record_run("2022-05-30T01:00:00+00:00", [
+            UnitSnapshot(unit="DAMDOI", backend="xlsx", location="", status="read", rows=[opening])])
+
+
+def _cards(at: AppTest) -> list[CardParser]:
+    cards = []
+    for element in at.get("html"):
+        parser = CardParser()
+        parser.feed(element.value)
+        parser.close()
+        cards.append(parser)
+    return cards
+
+
+def test_board_shows_hostile_text_literally(hostile_site):
+    cards = _cards(_app())
+
+    assert len(cards) == 1
+    text = "".join(cards[0].text)
+    assert "Công ty www.evil.example.com **đậm** _nghiêng_" in text
+    assert "Thợ hàn https://phish.example.com/dang-nhap :material/warning:" in text
+    assert "Cơ khí <script>alert(1)</script> <a href=\"https://evil.example\">bấm</a>" in text
+    assert "[bấm vào đây](https://evil.example/x) ![ảnh](https://evil.example/a.png)" in text
+    assert "0290 383456 x" in text
+    assert "\\" not in text
+
+
+def test_board_card_has_no_links_or_scripts(hostile_site):
+    card = _cards(_app())[0]
+
+    assert set(card.tags) <= {"style", "div", "p", "strong"}
+    assert card.tags.count("strong") == 1
+    assert {name for name, _ in card.attributes} <= {"class"}
+
+
+def test_board_drops_bidi_controls(hostile_site):
+    text = tree_text(_app())
+
+    for control in BIDI_CONTROLS:
+        assert control not in text, f"U+{ord(control):04X} reached the page"
+
+
+def test_board_keeps_hostile_text_out_of_markdown(hostile_site):
+    at = _app()
+    markdown_elements = [*at.markdown, *at.caption, *at.subheader, *at.title]
+
+    assert markdown_elements
+    for element in markdown_elements:
+        assert "evil" not in element.value
+        assert "material/warning" not in element.value
 
 
 # ---------------------------------------------------------------- registration

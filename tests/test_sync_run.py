@@ -164,3 +164,98 @@ def test_staff_edit_rewrites_unchanged_flags(config, schema, damdoi):
     assert summary.written == ["DAMDOI"]
     headers = [c.value for c in load_workbook(damdoi)["Học bổng"][1]]
     assert "Kết quả kiểm tra" in headers
+
+
+def _headers(path, title):
+    return [c.value for c in load_workbook(path)[title][1]]
+
+
+def test_renamed_details_column_is_never_overwritten(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    wb = load_workbook(damdoi)
+    ws = wb["Tìm việc"]
+    headers = [c.value for c in ws[1]]
+    details = headers.index("Chi tiết lỗi") + 1
+    ws.cell(row=1, column=details).value = "Ghi chú của huyện"  # staff took the column over
+    for row in range(2, ws.max_row + 1):
+        ws.cell(row=row, column=details).value = f"ghi chú {row}"
+    wb.save(damdoi)
+    before = cell_snapshot(damdoi, skip_titles=(schema.summary_tab,), skip_headers=SYNC_HEADERS)
+    run_sync(config, schema, units=["DAMDOI"])
+    after = cell_snapshot(damdoi, skip_titles=(schema.summary_tab,), skip_headers=SYNC_HEADERS)
+    assert after == before
+    headers = _headers(damdoi, "Tìm việc")
+    assert headers.index("Chi tiết lỗi") > headers.index("Ghi chú của huyện")
+
+
+def test_status_column_moved_left_keeps_staff_data(config, schema, damdoi):
+    run_sync(config, schema, units=["DAMDOI"])
+    wb = load_workbook(damdoi)
+    ws = wb["Tìm việc"]
+    headers = [c.value for c in ws[1]]
+    ws.delete_cols(headers.index("Kết quả kiểm tra") + 1, 2)
+    ws.insert_cols(1)  # staff moved the status column to the far left, and dropped the details
+    ws["A1"] = "Kết quả kiểm tra"
+    wb.save(damdoi)
+    before = cell_snapshot(damdoi, skip_titles=(schema.summary_tab,), skip_headers=SYNC_HEADERS)
+    run_sync(config, schema, units=["DAMDOI"])
+    after = cell_snapshot(damdoi, skip_titles=(schema.summary_tab,), skip_headers=SYNC_HEADERS)
+    assert after == before
+    headers = _headers(damdoi, "Tìm việc")
+    assert headers[0] == "Kết quả kiểm tra"
+    assert headers.index("Chi tiết lỗi") > headers.index("Ngày có việc")
+
+
+def test_flag_on_merged_cell_does_not_stop_sync(config, schema, damdoi, sample_path):
+    shutil.copy(sample_path, config.workbooks_dir / "CAINUOC.xlsx")
+    wb = load_workbook(damdoi)
+    wb["Học bổng"].merge_cells("E7:F7")  # the flagged ID cell merged with its neighbour
+    wb["Kèm học"].merge_cells("E2:F4")
+    wb.save(damdoi)
+    summary = run_sync(config, schema, units=["DAMDOI", "CAINUOC"])
+    assert "DAMDOI" in summary.written
+    assert "CAINUOC" in summary.written
+
+
+def test_write_back_keeps_file_mode_and_symlink(config, schema, damdoi, tmp_path):
+    import os
+    import stat
+
+    real = tmp_path / "shared-folder" / "damdoi-real.xlsx"
+    real.parent.mkdir()
+    shutil.move(damdoi, real)
+    os.chmod(real, 0o664)
+    damdoi.symlink_to(real)
+    summary = run_sync(config, schema, units=["DAMDOI"])
+    assert summary.written == ["DAMDOI"]
+    assert damdoi.is_symlink()
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o664
+    assert "Tổng hợp lỗi" in load_workbook(real).sheetnames
+
+
+def test_formula_results_survive_our_rewrite(config, schema, tmp_path):
+    import re
+    import zipfile
+
+    headers = [c.header for c in schema.tab("job_sessions").columns]
+    sheets = full_workbook(schema, {})
+    sheets["Phiên giao dịch việc làm"] = [headers, [None, "Phiên định kỳ", "Nhà văn hóa", 5, 40, 10]]
+    source = make_workbook(tmp_path / "src.xlsx", sheets)
+    index = list(sheets).index("Phiên giao dịch việc làm") + 1
+    target = config.workbooks_dir / "DAMDOI.xlsx"
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == f"xl/worksheets/sheet{index}.xml":
+                # A date computed by a formula, with the result Excel cached (15/06/2022).
+                data = re.sub(rb'<c r="B2"', b'<c r="A2"><f>DATE(2022,6,15)</f><v>44727</v></c><c r="B2"', data)
+            dst.writestr(item, data)
+    run_sync(config, schema, units=["DAMDOI"])
+    with Store(config.store_path) as store:
+        store.record_write("DAMDOI", "skipped: test")  # forces a read of the file we rewrote
+    run_sync(config, schema, units=["DAMDOI"])
+    with Store(config.store_path) as store:
+        codes = {i["code"] for i in store.issues(unit="DAMDOI") if i["tab"] == "job_sessions"}
+        row = next(r for r in store.rows(unit="DAMDOI", tab="job_sessions"))
+    assert "formula_no_value" not in codes
+    assert row.values["held_on"] == "2022-06-15"

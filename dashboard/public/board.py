@@ -6,6 +6,7 @@ Only the ``job_openings`` tab is read here, so no seeker's data can reach the pa
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,15 @@ from sync.text import loose_key
 ALL = "Tất cả"
 PROVINCE_WIDE = "Toàn tỉnh"
 MAX_CARDS = 100
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$])")
+# Bidirectional controls (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069) can make text read
+# differently from what was typed, so they are removed, along with C0/C1 controls other than tab and newline.
+_HIDDEN_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# The class names carry a prefix because st.html adds this <style> to the whole page, not to one card.
+_CARD_STYLE = """<style>
+.kn-card { overflow-wrap: anywhere; line-height: 1.6; }
+.kn-card .kn-title { margin: 0 0 0.25rem 0; }
+.kn-card p { margin: 0; }
+</style>"""
 
 
 @dataclass(frozen=True)
@@ -82,9 +91,13 @@ def filter_openings(openings: list[Opening], district: str, job_kind: str, trade
             and (not wanted or wanted in loose_key(f"{o.trade} {o.position}"))]
 
 
-def escape(text: str) -> str:
-    """Escape Markdown, so text typed in a sheet is shown as typed and never becomes a link or image."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+def plain(text: str) -> str:
+    """Return sheet-typed text as HTML that shows it literally: markup escaped, hidden controls removed.
+
+    The result is meant for ``st.html``, which neither parses Markdown nor turns URLs or
+    ``:shortcode:`` strings into links or icons, unlike ``st.markdown`` and ``st.caption``.
+    """
+    return html.escape(_HIDDEN_CONTROLS.sub("", text), quote=True)
 
 
 def _phone_text(phone: str) -> str:
@@ -93,20 +106,27 @@ def _phone_text(phone: str) -> str:
     return phone
 
 
+def card_html(opening: Opening) -> str:
+    """Build one opening's card as HTML. Every value from a workbook goes through ``plain``."""
+    lines = [f"Ngành nghề: {plain(opening.trade)}",
+             f"Loại việc: {plain(opening.job_kind)} · Địa bàn: {plain(opening.district)}"]
+    lines.append(f"Số lượng cần tuyển: {opening.places} người" if opening.places else "Số lượng cần tuyển: chưa ghi")
+    lines.append(f"Trình độ tối thiểu: {plain(opening.min_education)}" if opening.min_education
+                 else "Trình độ tối thiểu: không yêu cầu")
+    lines.append(f"Mức lương: {format_int(opening.salary_vnd)} đồng/tháng" if opening.salary_vnd
+                 else "Mức lương: thỏa thuận")
+    if opening.closes_on:
+        lines.append(f"Hạn nhận hồ sơ: {format_date(opening.closes_on)}")
+    lines.append(f"Điện thoại liên hệ: {plain(_phone_text(opening.contact_phone))}")
+
+    title = f'<p class="kn-title"><strong>{plain(opening.position)}</strong> · {plain(opening.employer)}</p>'
+    body = "".join(f"<p>{line}</p>" for line in lines)
+    return f'{_CARD_STYLE}<div class="kn-card">{title}{body}</div>'
+
+
 def _card(opening: Opening) -> None:
     with st.container(border=True):
-        st.markdown(f"**{escape(opening.position)}** · {escape(opening.employer)}")
-        lines = [f"Ngành nghề: {escape(opening.trade)}",
-                 f"Loại việc: {escape(opening.job_kind)} · Địa bàn: {escape(opening.district)}"]
-        lines.append(f"Số lượng cần tuyển: {opening.places} người" if opening.places else "Số lượng cần tuyển: chưa ghi")
-        lines.append(f"Trình độ tối thiểu: {escape(opening.min_education)}" if opening.min_education
-                     else "Trình độ tối thiểu: không yêu cầu")
-        lines.append(f"Mức lương: {format_int(opening.salary_vnd)} đồng/tháng" if opening.salary_vnd
-                     else "Mức lương: thỏa thuận")
-        if opening.closes_on:
-            lines.append(f"Hạn nhận hồ sơ: {format_date(opening.closes_on)}")
-        lines.append(f"Điện thoại liên hệ: {escape(_phone_text(opening.contact_phone))}")
-        st.markdown("  \n".join(lines))
+        st.html(card_html(opening))
 
 
 def render(config: Config, store_path: Path, today: dt.date) -> None:
