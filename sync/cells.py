@@ -79,6 +79,8 @@ def display_value(raw: Any) -> Any:
 
 def shown_text(raw: Any) -> str:
     """Text of the raw value as a user would see it, for messages."""
+    if isinstance(raw, bool):
+        return "TRUE" if raw else "FALSE"  # how a spreadsheet shows a checkbox or logical value
     value = display_value(raw)
     if isinstance(value, str) and len(value) == 10 and value[4] == "-" and isinstance(raw, (dt.date, dt.datetime)):
         return format_date(raw if isinstance(raw, dt.date) else raw.date())
@@ -189,15 +191,15 @@ _THOUSANDS_COMMA = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 
 def parse_integer(raw: Any) -> Result:
     if isinstance(raw, bool):
-        return None, Problem("invalid_integer", params=(("example", "10"),))
+        return None, Problem("invalid_integer")
     if isinstance(raw, int):
         return raw, None
     if isinstance(raw, float):
         if math.isfinite(raw) and raw.is_integer():
             return int(raw), None
-        return None, Problem("invalid_integer", params=(("example", "10"),))
+        return None, Problem("invalid_integer")
     if not isinstance(raw, str):
-        return None, Problem("invalid_integer", params=(("example", "10"),))
+        return None, Problem("invalid_integer")
     text = clean_text(raw).replace(" ", "")
     if _SCI_TEXT.match(text):
         return None, Problem("scientific_notation")
@@ -209,7 +211,7 @@ def parse_integer(raw: Any) -> Result:
     match = _INT_ZERO_DECIMALS.match(text)
     if match:
         return int(match.group(1)), None
-    return None, Problem("invalid_integer", params=(("example", "10"),))
+    return None, Problem("invalid_integer")
 
 
 _CURRENCY = re.compile(r"(?:vn\s*[đd₫]|vnđ|vnd|đồng|dong|[đ₫])\.?$")

@@ -52,6 +52,9 @@ def cell_prefix(tab: Tab, row: int, column: Column) -> str:
 def example_for(column: Column) -> str:
     if column.type in ("choice",) and column.choices:
         return column.choices[0]
+    if column.type == "integer" and column.min is not None and column.min >= 1000:
+        # A year column: an example inside its range reads better than "10".
+        return str(int(column.max) - 10 if column.max is not None else int(column.min))
     return _TYPE_EXAMPLES.get(column.type, "")
 
 

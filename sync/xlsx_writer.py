@@ -186,9 +186,11 @@ def _merge_anchor(ws, row: int, column: int):  # type: ignore[no-untyped-def]
 
 def _write_summary(workbook, plan: FlagPlan, timezone: str) -> None:  # type: ignore[no-untyped-def]
     title = plan.summary_title
-    if title in workbook.sheetnames:
-        index = workbook.sheetnames.index(title)
-        del workbook[title]
+    # Excel treats sheet names case-insensitively: "TỔNG HỢP LỖI" is the same tab.
+    existing = next((name for name in workbook.sheetnames if name.casefold() == title.casefold()), None)
+    if existing is not None:
+        index = workbook.sheetnames.index(existing)
+        del workbook[existing]
         ws = workbook.create_sheet(title, index)
     else:
         ws = workbook.create_sheet(title)
