@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from dashboard.data import REFERENCE_DATE_COLUMNS, Snapshot, programme_months
-from dashboard.metrics import Scope, ALL, job_session_grid, valid, scoped
+from dashboard.metrics import Scope, ALL, job_session_grid, tab_index, unit_month_grid
 from sheets_schema import Config
 
 
@@ -132,17 +133,17 @@ def completeness_grid(snapshot: Snapshot, config: Config, kind: str, scope: Scop
         raise ValueError(f"unknown completeness kind {kind!r}; expected 'job_sessions' or 'any'")
     units = [u.code for u in config.units if scope.units is None or u.code in scope.units]
     months = [m for m in programme_months(config) if not scope.months or m in scope.months]
-    grid = pd.DataFrame(0, index=pd.Index(units, name="unit"), columns=pd.Index(months, name="month"), dtype=int)
+    counts = []
     for tab, date_columns in REFERENCE_DATE_COLUMNS.items():
         if not date_columns:
             continue
-        frame = valid(scoped(snapshot, tab, Scope(units=tuple(units))))
-        frame = frame[frame["ref_date"].notna()]
-        counts = frame.assign(month=frame["ref_date"].dt.strftime("%Y-%m")).groupby(["unit", "month"]).size()
-        for (unit, month), count in counts.items():
-            if unit in grid.index and month in grid.columns:
-                grid.loc[unit, month] += int(count)
-    return grid
+        index = tab_index(snapshot.tab(tab))
+        for code in units:
+            positions = index.positions(tab, (code,), None)
+            keys = index.month_keys[positions[~index.has_error[positions]]]
+            for key, count in zip(*np.unique(keys[keys >= 0], return_counts=True)):
+                counts.append(((code, f"{key // 100:04d}-{key % 100:02d}"), int(count)))
+    return unit_month_grid(units, months, counts)
 
 
 def grid_share(grid: pd.DataFrame, minimum: float = 1) -> float | None:
