@@ -38,6 +38,7 @@ from sheets_schema.schema import Column, Rule, Schema, Tab
 # The validator's own matching keys, so that provisioning finds exactly the tabs and
 # headers that the validator finds (a header it missed would be added a second time).
 from sync.text import header_key, loose_key
+from sync.validate import header_lookup
 
 log = logging.getLogger(__name__)
 
@@ -173,22 +174,12 @@ def find_sheet(workbook: Workbook, tab: Tab) -> Worksheet | None:
     return None
 
 
-def _header_lookup(tab: Tab) -> tuple[dict[str, str], dict[str, str]]:
-    exact: dict[str, str] = {}
-    loose: dict[str, str] = {}
-    for column in tab.columns:
-        for header in (column.header, *column.header_aliases):
-            exact.setdefault(header_key(header), column.key)
-            loose.setdefault(loose_key(header), column.key)
-    return exact, loose
-
-
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _map_row(tab: Tab, schema: Schema, cells: tuple[Any, ...]) -> tuple[dict[str, int], dict[str, int], int]:
-    exact, loose = _header_lookup(tab)
+    exact, loose = header_lookup(tab)
     sync_keys = {header_key(schema.status_header): "status", header_key(schema.details_header): "details"}
     columns: dict[str, int] = {}
     sync: dict[str, int] = {}

@@ -456,7 +456,8 @@ class _HeaderMap:
 _HEADER_LOOKUPS: dict[int, tuple[Tab, dict[str, str], dict[str, str]]] = {}
 
 
-def _header_lookup(tab: Tab) -> tuple[dict[str, str], dict[str, str]]:
+def header_lookup(tab: Tab) -> tuple[dict[str, str], dict[str, str]]:
+    """Return the tab's header keys mapped to column keys: exact (tone-folded) and loose (no diacritics)."""
     entry = _HEADER_LOOKUPS.get(id(tab))
     if entry is not None and entry[0] is tab:
         return entry[1], entry[2]
@@ -473,7 +474,7 @@ def _header_lookup(tab: Tab) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _map_header(tab: Tab, cells: list[Any], schema: Schema) -> _HeaderMap:
-    exact, loose = _header_lookup(tab)
+    exact, loose = header_lookup(tab)
     sync = {header_key(schema.status_header): "status", header_key(schema.details_header): "details"}
     running = {header_key(h) for h in schema.running_number_headers}
     result = _HeaderMap()
