@@ -153,6 +153,8 @@ class UnitValidator:
             if sheet is None:
                 issues.append(self._tab_issue(tab, "missing_tab", "error", {"tab": tab.title}))
                 continue
+            for twin in _twin_sheets(workbook.sheets, tab, sheet):
+                issues.append(self._tab_issue(tab, "duplicate_tab", "warning", {"tab": sheet.title, "other": twin.title}))
             try:
                 layout, tab_rows, tab_issues = self._validate_tab(tab, sheet)
             except Exception as exc:  # noqa: BLE001 - one bad tab must not stop the others
@@ -213,6 +215,14 @@ class UnitValidator:
         below = [cells if len(cells) >= width else list(cells) + padding[:width - len(cells)] for cells in below]
         raw_columns = {key: list(map(itemgetter(position - 1), below)) for key, position in columns.items()}
         kept = _non_blank_rows(len(below), raw_columns.values())
+        note_only = _explanation_only_rows(kept, raw_columns)
+        if note_only:
+            kept = [i for i in kept if i not in note_only]
+            explanation = tab.column("explanation")
+            for i in sorted(note_only):
+                raw = raw_columns["explanation"][i]
+                issues.append(self._cell_issue(tab, header_row + 1 + i, explanation, raw,
+                                               Problem("explanation_only", "warning")))
         if len(kept) < len(below):
             raw_columns = {key: [raws[i] for i in kept] for key, raws in raw_columns.items()}
         data_rows = [header_row + 1 + i for i in kept]
@@ -527,6 +537,12 @@ def _index_sheets(sheets: list[RawSheet], schema: Schema) -> dict[str, RawSheet]
     return by_key
 
 
+def _twin_sheets(sheets: list[RawSheet], tab: Tab, chosen: RawSheet) -> list[RawSheet]:
+    """Other sheets whose names differ from the tab's only by case, spacing or diacritics."""
+    names = {loose_key(tab.title), loose_key(tab.name)}
+    return [s for s in sheets if s is not chosen and loose_key(s.title) in names]
+
+
 def _apply_merges(sheet: RawSheet, data: list[list[Any]], header_row: int) -> str:
     """Give every row of a merged data range the value shown in its top-left cell."""
     spans = []
@@ -544,6 +560,15 @@ def _apply_merges(sheet: RawSheet, data: list[list[Any]], header_row: int) -> st
                     cells[col - 1] = value
         spans.append(f"{get_column_letter(min_col)}{min_row}:{get_column_letter(max_col)}{max_row}")
     return ", ".join(spans[:5]) + (" …" if len(spans) > 5 else "")
+
+
+def _explanation_only_rows(kept: list[int], raw_columns: dict[str, list[Any]]) -> set[int]:
+    """Rows whose only value is in `Giải trình`: a note, not a record, so not validated as one."""
+    notes = raw_columns.get("explanation")
+    if notes is None:
+        return set()
+    others = [raws for key, raws in raw_columns.items() if key != "explanation"]
+    return {i for i in kept if not is_blank(notes[i]) and all(is_blank(raws[i]) for raws in others)}
 
 
 def _non_blank_rows(count: int, raw_columns: Iterable[list[Any]]) -> list[int]:

@@ -276,3 +276,25 @@ def test_fifty_thousand_rows_stream(tmp_path):
     rows = workbook.sheets[0].rows
     assert len(rows) == 50_001
     print(f"50 000-row tab read; peak traced memory {peak / 1e6:.1f} MB")
+
+
+def test_row_with_only_explanation_gets_one_hint(tmp_path):
+    headers = SEEKER_HEADERS + ["Giải trình"]
+    out, _ = _validate_tab(tmp_path, "Tìm việc", [headers, _seeker() + [None],
+                                                   [None] * 12 + ["Đã liên hệ lại, chờ bổ sung"]])
+    row_issues = [i for i in out.issues if i.tab == "job_seekers" and i.row == 3]
+    assert [i.code for i in row_issues] == ["explanation_only"]
+    assert row_issues[0].severity == "warning"
+    assert [r.row for r in out.rows if r.tab == "job_seekers"] == [2]
+
+
+def test_twin_tab_name_is_warned(tmp_path):
+    schema = load_schema()
+    sheets = full_workbook(schema, {})
+    sheets["Tuyen dung"] = [["Doanh nghiệp", "Ngành nghề"], ["Công ty cũ", "May"]]
+    path = make_workbook(tmp_path / "DAMDOI.xlsx", sheets)
+    out = validate_files([path], schema, load_config())
+    twins = [i for i in out.issues if i.code == "duplicate_tab"]
+    assert len(twins) == 1
+    assert "Tuyen dung" in twins[0].message
+    assert twins[0].tab == "job_openings"
