@@ -274,6 +274,20 @@ def excluded_caption(count: int) -> None:
         st.caption(f"Chưa tính {format_number(count)} dòng có lỗi; các dòng này được tính khi đơn vị sửa xong.")
 
 
+def monthly_chart(scope: Scope, tab: str, axis_title: str, title: str = "", value_column: str | None = None) -> None:
+    """Draw the per-unit monthly chart of a tab (row counts, or the sum of ``value_column``), if it has data."""
+    from dashboard import charts  # imported here: the login page must not wait for Altair
+
+    extra = (tab,) if value_column is None else (tab, value_column)
+    monthly = metric("metrics.monthly_counts", scope, *extra)
+    if monthly.empty:
+        return
+    if title:
+        st.subheader(title)
+    st.altair_chart(charts.monthly(monthly.assign(unit_name=monthly["unit"].map(unit_names())), axis_title),
+                    width="stretch")
+
+
 FORMATTERS: dict[str, Callable[[Any], str]] = {
     "number": format_number, "decimal": lambda v: format_number(v, 1), "money": format_money, "percent": format_percent, "date": format_date,
     "month": format_month, "text": lambda v: "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v),

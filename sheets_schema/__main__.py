@@ -17,7 +17,8 @@ def cmd_provision(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config)
     except ConfigError as exc:
-        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+        print(f"Không đọc được cấu hình ({exc}). Đề nghị kiểm tra thư mục cấu hình (--config hoặc biến "
+              "KETNOI_CONFIG) và các tệp programme.yaml, units.csv, communes.csv trong đó.", file=sys.stderr)
         return 2
     schema = load_schema()
     wanted = args.unit or None

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from sheets_schema import ConfigError, load_config, load_schema
+from sheets_schema import Config, ConfigError, load_config, load_schema
 
 log = logging.getLogger("sync")
 
@@ -42,14 +42,23 @@ def _print_summary(output, schema) -> None:  # type: ignore[no-untyped-def]
         print()
 
 
+def _load_config(args: argparse.Namespace) -> Config | None:
+    """Load the configuration named on the command line; print the Vietnamese reason and
+    return None when it is missing or invalid."""
+    try:
+        return load_config(args.config)
+    except ConfigError as exc:
+        print(f"Không đọc được cấu hình ({exc}). Đề nghị kiểm tra thư mục cấu hình (--config hoặc biến "
+              "KETNOI_CONFIG) và các tệp programme.yaml, units.csv, communes.csv trong đó.", file=sys.stderr)
+        return None
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sync.api import validate_files
 
     schema = load_schema()
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+    config = _load_config(args)
+    if config is None:
         return 2
     paths = [Path(p) for p in args.files]
     output = validate_files(paths, schema, config)
@@ -68,10 +77,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from sync.runner import run_sync
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+    config = _load_config(args)
+    if config is None:
         return 2
     summary = run_sync(config, load_schema(), units=args.unit or None, write_back=not args.no_write)
     print(summary.text())
@@ -83,10 +90,8 @@ def cmd_provision_google(args: argparse.Namespace) -> int:
     from sync.backends.google import GoogleSheetsBackend
     from sync.errors import KetnoiError
 
-    try:
-        config = load_config(args.config)
-    except ConfigError as exc:
-        print(f"Lỗi cấu hình: {exc}", file=sys.stderr)
+    config = _load_config(args)
+    if config is None:
         return 2
     schema = load_schema()
     try:

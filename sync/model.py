@@ -34,7 +34,7 @@ class Issue:
 
 @dataclass(slots=True)
 class RowRecord:
-    """A normalised row. ``values`` holds every column key; a cell that could not be
+    """A normalised row. ``values`` contains every column key; a cell that could not be
     normalised is None. ``has_error`` rows are left out of every total."""
 
     unit: str
@@ -86,7 +86,7 @@ class RawWorkbook:
 
 @dataclass(slots=True)
 class TabLayout:
-    """Where a schema tab was found in the workbook, for writing flags back."""
+    """Position of a schema tab in the workbook, used to write flags back."""
 
     tab: str
     sheet_title: str

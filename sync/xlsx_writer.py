@@ -42,8 +42,8 @@ def save_atomically(workbook, path: Path) -> None:  # type: ignore[no-untyped-de
     """Save an openpyxl workbook over ``path`` through a temporary file in the same folder
     and an atomic rename, so a reader never sees a half-written file.
 
-    A symlink is followed (the file it points to is replaced, the link stays), and the
-    file keeps its permission bits; a new file gets the usual 0666 less the umask.
+    A symlink is followed, so the file it points to is replaced and the link stays. The
+    file keeps its permission bits, and a new file gets the usual 0666 less the umask.
     """
     target = Path(os.path.realpath(path))
     try:
@@ -177,7 +177,7 @@ def _apply_tab(ws, tab, plan: FlagPlan) -> None:  # type: ignore[no-untyped-def]
 
 
 def _merge_anchor(ws, row: int, column: int):  # type: ignore[no-untyped-def]
-    """The top-left cell of the merged range covering (row, column): the one a user sees."""
+    """Return the top-left cell of the merged range covering (row, column), which is the cell shown."""
     for merged in ws.merged_cells.ranges:
         if merged.min_row <= row <= merged.max_row and merged.min_col <= column <= merged.max_col:
             return ws.cell(row=merged.min_row, column=merged.min_col)

@@ -52,7 +52,8 @@ def test_mangled_headers_map_to_columns(tmp_path, mangle):
     out, _ = _validate_tab(tmp_path, "Tìm việc", [[mangle(h) for h in SEEKER_HEADERS], _seeker()])
     assert not _tab_issues(out, "job_seekers")
     row = next(r for r in out.rows if r.tab == "job_seekers")
-    assert row.values["phone"] == "0912345678" and row.values["full_name"] == "Lý Văn Tài"
+    assert row.values["phone"] == "0912345678"
+    assert row.values["full_name"] == "Lý Văn Tài"
 
 
 def test_merged_title_row_above_header(tmp_path):
@@ -93,7 +94,9 @@ def test_merged_data_column_fills_every_row(tmp_path):
     rows = [r for r in out.rows if r.tab == "job_seekers"]
     assert [r.values["commune"] for r in rows] == ["Xã Tân Đức"] * 5
     merged = [i for i in _tab_issues(out, "job_seekers") if i.code == "merged_cells"]
-    assert merged and merged[0].severity == "warning" and "E2:E6" in merged[0].message
+    assert merged
+    assert merged[0].severity == "warning"
+    assert "E2:E6" in merged[0].message
 
 
 def test_preformatted_rows_are_not_data(tmp_path):
@@ -195,8 +198,10 @@ def test_legacy_tcvn3_column_is_warned_and_matched(tmp_path):
             for i, n in enumerate(["Nguyễn Văn An", "Trần Thị Bình", "Lê Hoàng Nam", "Phạm Thị Thu"])]
     out, _ = _validate_tab(tmp_path, "Tìm việc", [SEEKER_HEADERS] + rows)
     legacy = [i for i in out.issues if i.code == "legacy_encoding"]
-    assert legacy and all(i.severity == "warning" for i in legacy)
-    assert "TCVN3" in legacy[0].message and "Nguyễn Văn An" in legacy[0].message
+    assert legacy
+    assert all(i.severity == "warning" for i in legacy)
+    assert "TCVN3" in legacy[0].message
+    assert "Nguyễn Văn An" in legacy[0].message
     seekers = [r for r in out.rows if r.tab == "job_seekers"]
     assert seekers[0].values["commune"] == "Xã Tân Đức"
     assert seekers[0].values["full_name"] == "Nguyễn Văn An"
@@ -207,7 +212,8 @@ def test_legacy_vni_column_is_warned(tmp_path):
             for i, n in enumerate(["Đầm Văn Dơi", "Trần Thị Bình", "Nguyễn Thị Hồng"])]
     out, _ = _validate_tab(tmp_path, "Tìm việc", [SEEKER_HEADERS] + rows)
     legacy = [i for i in out.issues if i.code == "legacy_encoding"]
-    assert legacy and "VNI" in legacy[0].message
+    assert legacy
+    assert "VNI" in legacy[0].message
 
 
 def test_unicode_names_are_not_legacy(tmp_path):
@@ -241,7 +247,8 @@ def test_unreadable_files_get_unit_error(config, schema, content, expected, samp
     assert expected in summary.failed["DAMDOI"]
     with Store(config.store_path) as store:
         issue = next(i for i in store.issues(unit="DAMDOI") if i["code"] == "workbook_unreadable")
-        assert "Huyện đoàn Đầm Dơi" in issue["message"] and issue["row"] is None
+        assert "Huyện đoàn Đầm Dơi" in issue["message"]
+        assert issue["row"] is None
 
 
 def test_real_xls_file_is_explained(config, schema, tmp_path):

@@ -83,7 +83,8 @@ def test_tutor_total_over_ten(tmp_path):
     out = _validate(tmp_path, {"tutoring": [tutor, {**tutor, "students": 5}, other_semester]})
     over = [i for i in out.issues if i.code == "tutor_over_limit"]
     assert {i.row for i in over} == {2, 3}
-    assert "2 và 3" in over[0].message and "11 em" in over[0].message
+    assert "2 và 3" in over[0].message
+    assert "11 em" in over[0].message
 
 
 def test_scholarship_rules(tmp_path):
@@ -113,7 +114,8 @@ def test_duplicate_national_id_across_units(tmp_path):
     dup = [i for i in out.issues if i.code == "duplicate_national_id"]
     assert {i.unit for i in dup} == {"DAMDOI", "CAINUOC"}
     damdoi = next(i for i in dup if i.unit == "DAMDOI")
-    assert "Huyện đoàn Cái Nước" in damdoi.message and "dòng 2" in damdoi.message
+    assert "Huyện đoàn Cái Nước" in damdoi.message
+    assert "dòng 2" in damdoi.message
     assert "096310012345" not in damdoi.message
 
 
@@ -176,7 +178,8 @@ def test_month_and_outreach_rules(tmp_path):
     assert "invalid_url" in _codes(out, "outreach", 2, "url")
     assert "below_min" in _codes(out, "outreach", 2, "reach")
     row = next(r for r in out.rows if r.tab == "outreach")
-    assert row.values["channel"] == "Zalo" and row.values["format"] == "Bài viết"
+    assert row.values["channel"] == "Zalo"
+    assert row.values["format"] == "Bài viết"
 
 
 def test_header_problems(tmp_path):
@@ -199,7 +202,8 @@ def test_header_problems(tmp_path):
     assert "header_not_first_row" in _codes(out, "school_events")
     assert "header_too_low" in _codes(out, "meals")
     event = next(r for r in out.rows if r.tab == "school_events")
-    assert event.row == 4 and event.values["pupils"] == 120
+    assert event.row == 4
+    assert event.values["pupils"] == 120
 
 
 def test_blank_and_running_number_rows_skipped(tmp_path):
@@ -231,7 +235,8 @@ def test_validate_cli_exit_codes(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "sync", "validate", str(tmp_path / "KHONGCO.xlsx")],
                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert missing.returncode != 0
-    assert "Không đọc được tệp" in missing.stderr and "Traceback" not in missing.stderr
+    assert "Không đọc được tệp" in missing.stderr
+    assert "Traceback" not in missing.stderr
 
 
 def test_validate_cli_text_summary_is_vietnamese(tmp_path):
@@ -239,7 +244,8 @@ def test_validate_cli_text_summary_is_vietnamese(tmp_path):
     run = subprocess.run([sys.executable, "-m", "sync", "validate", str(path)], cwd=REPO_ROOT,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0
-    assert "Đơn vị DAMDOI" in run.stdout and "Trang «Học bổng», dòng 2, cột «Giới tính»" in run.stdout
+    assert "Đơn vị DAMDOI" in run.stdout
+    assert "Trang «Học bổng», dòng 2, cột «Giới tính»" in run.stdout
 
 
 @pytest.mark.parametrize("value, code", [("#N/A", "formula_error"), ("9.61E+11", "scientific_notation")])

@@ -191,7 +191,8 @@ def test_every_message_code_has_text():
         assert code in schema.tab_messages
     for tab in schema.tabs:
         for rule in tab.rules:
-            assert rule.message and rule.code
+            assert rule.message
+            assert rule.code
 
 
 def test_every_tab_has_explanation_column():
@@ -204,7 +205,8 @@ def test_targets_in_configuration():
     keys = {t.key for t in config.targets}
     assert keys == {"communes_with_team", "max_students_per_tutor", "province_school_events",
                     "monthly_job_sessions", "province_job_fair", "province_houses"}
-    assert str(config.period_start) == "2022-03-01" and str(config.period_end) == "2022-11-30"
+    assert str(config.period_start) == "2022-03-01"
+    assert str(config.period_end) == "2022-11-30"
     assert {d.key: str(d.date) for d in config.deadlines} == {"final_report": "2022-11-10", "awards": "2022-11-15"}
     assert len(config.units) == 11
     assert len(config.all_communes) == 101

@@ -68,7 +68,8 @@ def test_fixed_cell_loses_its_flag(config, schema, damdoi):
     with Store(config.store_path) as store:
         resolved = [i for i in store.issues(unit="DAMDOI", open_only=False)
                     if i["row"] == 7 and i["tab"] == "scholarships" and i["resolved_run"]]
-        assert resolved and resolved[0]["resolved_run"] == store.latest_run_id()
+        assert resolved
+        assert resolved[0]["resolved_run"] == store.latest_run_id()
 
 
 def test_staff_fill_and_comment_survive(config, schema, damdoi):
@@ -103,7 +104,8 @@ def test_second_run_without_change_reads_nothing(config, schema, damdoi):
     run_sync(config, schema, units=["DAMDOI"])
     summary = run_sync(config, schema, units=["DAMDOI"])
     assert summary.unchanged == ["DAMDOI"]
-    assert summary.read == [] and summary.written == []
+    assert summary.read == []
+    assert summary.written == []
 
 
 def test_broken_workbook_does_not_stop_others(config, schema, damdoi, tmp_path):
@@ -119,7 +121,8 @@ def test_broken_workbook_does_not_stop_others(config, schema, damdoi, tmp_path):
     with Store(config.store_path) as store:
         assert store.rows(unit="DAMDOI"), "last good data of the failing unit is kept"
         state = store.workbook_states()["DAMDOI"]
-        assert state.last_error and state.last_good_read_at
+        assert state.last_error
+        assert state.last_good_read_at
         codes = {i["code"] for i in store.issues(unit="NAMCAN")}
         assert "workbook_unreadable" in codes
 

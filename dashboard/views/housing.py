@@ -45,6 +45,5 @@ ui.excluded_caption(meal_total.excluded)
 if not meals.empty:
     ui.table(meals, {"unit": ("Đơn vị", "unit"), "kitchens": ("Bếp ăn", "number"), "meals": ("Suất ăn", "number"),
                      "beneficiaries": ("Người lao động được hỗ trợ", "number"), "value_vnd": ("Giá trị quy đổi", "money")})
-    monthly = ui.metric("metrics.monthly_counts", scope, "meals", "meals")
-    st.altair_chart(charts.monthly(monthly.assign(unit_name=monthly["unit"].map(names)), "Suất ăn"), width="stretch")
+    ui.monthly_chart(scope, "meals", "Suất ăn", value_column="meals")
 ui.personal_list("houses", "Danh sách người thụ hưởng nhà")

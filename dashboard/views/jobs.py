@@ -30,11 +30,7 @@ else:
     long["unit_name"] = long["unit"].map(names)
     st.altair_chart(charts.bar(long, "unit_name", "value", "Đơn vị", "Số thanh niên", color="kind",
                                color_title="Chỉ số", tooltip=["unit_name", "kind", "value"]), width="stretch")
-monthly = ui.metric("metrics.monthly_counts", scope, "job_seekers")
-if not monthly.empty:
-    st.subheader("Đăng ký tìm việc theo tháng")
-    st.altair_chart(charts.monthly(monthly.assign(unit_name=monthly["unit"].map(names)), "Số thanh niên"),
-                    width="stretch")
+ui.monthly_chart(scope, "job_seekers", "Số thanh niên", title="Đăng ký tìm việc theo tháng")
 
 st.header("Phiên giao dịch việc làm định kỳ hằng tháng")
 target = ui.metric("metrics.job_session_target", scope)

@@ -7,7 +7,6 @@ from dashboard.formatting import format_money, format_number
 
 ui.page_header("Tuyên truyền và nguồn lực")
 scope = ui.filters().scope
-names = ui.unit_names()
 
 st.header("Tuyên truyền")
 posts = ui.metric("metrics.total", scope, "outreach")
@@ -26,11 +25,7 @@ for column, key, title in ((left, "channel", "Kênh"), (right, "format", "Hình 
             continue
         st.altair_chart(charts.bar(frame, key, "posts", title, "Số tin, bài"), width="stretch")
         ui.table(frame, {key: (title, "text"), "posts": ("Số tin, bài", "number"), "reach": ("Lượt tiếp cận", "number")})
-monthly = ui.metric("metrics.monthly_counts", scope, "outreach")
-if not monthly.empty:
-    st.subheader("Tin, bài theo tháng")
-    st.altair_chart(charts.monthly(monthly.assign(unit_name=monthly["unit"].map(names)), "Số tin, bài"),
-                    width="stretch")
+ui.monthly_chart(scope, "outreach", "Số tin, bài", title="Tin, bài theo tháng")
 
 st.header("Nguồn lực vận động")
 funds = ui.metric("metrics.funds_by_strand", scope)
@@ -46,7 +41,4 @@ with left:
 with right:
     st.altair_chart(charts.bar(funds, "strand", "total_vnd", "Dành cho", "Giá trị (đồng)",
                                tooltip=["strand", "total_text"]), width="stretch")
-monthly = ui.metric("metrics.monthly_counts", scope, "resources", "cash_vnd")
-if not monthly.empty:
-    st.subheader("Tiền mặt vận động theo tháng nhận")
-    st.altair_chart(charts.monthly(monthly.assign(unit_name=monthly["unit"].map(names)), "Đồng"), width="stretch")
+ui.monthly_chart(scope, "resources", "Đồng", title="Tiền mặt vận động theo tháng nhận", value_column="cash_vnd")

@@ -83,10 +83,6 @@ crosstab = ui.metric("metrics.scholarships_by_circumstance_and_level", scope)
 if not crosstab.empty:
     st.subheader("Số suất theo hoàn cảnh và cấp học")
     st.dataframe(crosstab.rename_axis(index="Hoàn cảnh", columns="Cấp học"), width="stretch")
-monthly = ui.metric("metrics.monthly_counts", scope, "scholarships")
-if not monthly.empty:
-    monthly = monthly.assign(unit_name=monthly["unit"].map(names))
-    st.subheader("Số suất học bổng theo tháng trao")
-    st.altair_chart(charts.monthly(monthly, "Số suất"), width="stretch")
+ui.monthly_chart(scope, "scholarships", "Số suất", title="Số suất học bổng theo tháng trao")
 ui.personal_list("scholarships", "Danh sách học sinh nhận học bổng")
 ui.personal_list("tutoring", "Danh sách người kèm học")
